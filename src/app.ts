@@ -1,0 +1,135 @@
+import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import websocket from '@fastify/websocket';
+import type { Kysely } from 'kysely';
+import pino, { type DestinationStream } from 'pino';
+import type { Config } from './config/schema.js';
+import { systemClock, type Clock } from './kernel/time.js';
+import type { Logger } from './kernel/logger.js';
+import type { CompressedAudioDecoder } from './domain/ports/audio.js';
+import type { SttEngine } from './domain/ports/engines.js';
+import { AccountService } from './domain/resources/account-service.js';
+import type { Account } from './domain/resources/account.js';
+import { AuthService, BearerTokenAuthenticator, SubscriptionKeyAuthenticator } from './domain/auth/auth-service.js';
+import { RecognitionService } from './domain/recognition/recognition-service.js';
+import { applyDataPlane } from './protocol/http/data-plane.js';
+import { healthRoutes } from './protocol/health/routes.js';
+import { sttShortRoutes } from './protocol/stt-short/routes.js';
+import { SessionRegistry, speechWsRoutes } from './protocol/speech-ws/routes.js';
+import { PocketSphinxEngine } from './engines/pocketsphinx/index.js';
+import { FfmpegAudioDecoder } from './engines/ffmpeg/index.js';
+import { FakeSttEngine } from './engines/fake/index.js';
+import { openSqlite } from './storage/sqlite/open.js';
+import { SqlAccountRepository } from './storage/sql/account-repository.js';
+import type { Database } from './storage/sql/schema.js';
+import { loggerOptions } from './observability/logging.js';
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/** What tests and the CLI may substitute; everything else comes from config. */
+export interface AppOverrides {
+  sttEngine?: SttEngine;
+  clock?: Clock;
+  /** Where log lines go (tests capture them to check redaction). */
+  logStream?: DestinationStream;
+}
+
+export interface ParlanceApp {
+  http: FastifyInstance;
+  config: Config;
+  defaultAccount: Account;
+  /** Stops admitting, lets open turns finish (bounded), closes sockets, engines and the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * The composition root: the only place that picks implementations (engines, storage) and wires the
+ * request pipeline. Read top to bottom: storage → domain services → engines → HTTP surfaces.
+ */
+export async function buildApp(config: Config, overrides: AppOverrides = {}): Promise<ParlanceApp> {
+  const logger: FastifyBaseLogger = pino(loggerOptions(config.logLevel), overrides.logStream);
+  const clock = overrides.clock ?? systemClock;
+
+  // Storage
+  const db: Kysely<Database> = await openSqlite(config.dataDir);
+
+  // Domain services
+  const accounts = new AccountService(new SqlAccountRepository(db), clock);
+  const defaultAccount = await accounts.ensureDefaultAccount(config.region, config.key);
+  const auth = new AuthService([new SubscriptionKeyAuthenticator(accounts), new BearerTokenAuthenticator(accounts, undefined)]);
+
+  // Engines
+  const engine = overrides.sttEngine ?? createSttEngine(config, logger);
+  const decoder: CompressedAudioDecoder = new FfmpegAudioDecoder({ ffmpegPath: config.engines.ffmpegPath, logger });
+  let ready = false;
+  const engineReady = engine.ready().then(() => {
+    ready = true;
+  });
+  const recognition = new RecognitionService(engine, decoder, config.recognition, logger);
+
+  // HTTP and WebSocket surfaces
+  const http = Fastify({
+    loggerInstance: logger,
+    requestTimeout: config.limits.requestTimeoutMs,
+    connectionTimeout: config.limits.requestTimeoutMs,
+    keepAliveTimeout: 10_000,
+    bodyLimit: config.limits.restMaxBodyBytes,
+    forceCloseConnections: true,
+  });
+  await http.register(websocket, {
+    options: {
+      maxPayload: config.limits.wsMaxPayloadBytes,
+      // The C++ SDKs offer the "USP" subprotocol and expect it echoed (protocol §A.3).
+      handleProtocols: (protocols: Set<string>) => (protocols.has('USP') ? 'USP' : false),
+    },
+  });
+  const sessions = new SessionRegistry(config.limits.maxSessions);
+
+  await http.register(async (scope) => healthRoutes(scope, { version: VERSION, auth, isReady: () => ready }));
+  await http.register(async (scope) => {
+    applyDataPlane(scope, { auth });
+    await scope.register(sttShortRoutes, {
+      recognition,
+      maxAudioSeconds: config.limits.restMaxAudioSeconds,
+      maxBodyBytes: config.limits.restMaxBodyBytes,
+      requestTimeoutMs: config.limits.requestTimeoutMs,
+    });
+    await scope.register(speechWsRoutes, {
+      recognition,
+      sessions,
+      maxTurnAudioMs: config.limits.maxTurnAudioSeconds * 1000,
+      idleTimeoutMs: config.limits.wsIdleTimeoutMs,
+    });
+  });
+
+  await engineReady;
+
+  let closing: Promise<void> | undefined;
+  return {
+    http,
+    config,
+    defaultAccount,
+    close() {
+      closing ??= (async () => {
+        await sessions.drain(config.limits.shutdownGraceMs);
+        await http.close();
+        await engine.close();
+        await db.destroy();
+      })();
+      return closing;
+    },
+  };
+}
+
+function createSttEngine(config: Config, logger: Logger): SttEngine {
+  if (config.engines.stt === 'fake') return new FakeSttEngine();
+  const ps = config.engines.pocketsphinx;
+  return new PocketSphinxEngine({
+    workers: ps.workers > 0 ? ps.workers : Math.max(1, availableParallelism()),
+    liveDecodersPerWorker: ps.liveDecodersPerWorker,
+    maxQueuedDecodes: ps.maxQueuedDecodes,
+    ...(ps.modelDir ? { modelDir: ps.modelDir } : {}),
+    logger,
+  });
+}

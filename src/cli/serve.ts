@@ -1,0 +1,50 @@
+import { buildApp } from '../app.js';
+import { loadConfig } from '../config/load.js';
+
+export interface ServeFlags {
+  host?: string;
+  port?: string;
+  dataDir?: string;
+  region?: string;
+  key?: string;
+  config?: string;
+  logLevel?: string;
+  printKey?: boolean;
+}
+
+/** `parlance serve`: starts HTTP + WebSocket on one port; SIGTERM/SIGINT close gracefully. */
+export async function serve(flags: ServeFlags): Promise<void> {
+  const fromFlags: Record<string, unknown> = {};
+  if (flags.host !== undefined) fromFlags['host'] = flags.host;
+  if (flags.port !== undefined) fromFlags['port'] = flags.port;
+  if (flags.dataDir !== undefined) fromFlags['dataDir'] = flags.dataDir;
+  if (flags.region !== undefined) fromFlags['region'] = flags.region;
+  if (flags.key !== undefined) fromFlags['key'] = flags.key;
+  if (flags.logLevel !== undefined) fromFlags['logLevel'] = flags.logLevel;
+  const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), flags: fromFlags });
+  const app = await buildApp(config);
+  const address = await app.http.listen({ host: config.host, port: config.port });
+  const url = new URL(address);
+  const shownHost = url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname;
+  // Printed on stdout (not the log) so scripts can wait for it; the key only when asked (make run).
+  process.stdout.write(`parlance ${config.region}: listening on http://${shownHost}:${url.port}\n`);
+  if (flags.printKey) {
+    process.stdout.write(`key1: ${app.defaultAccount.key1}\n`);
+    process.stdout.write(`try: parlance recognize --url ws://${shownHost}:${url.port} --key ${app.defaultAccount.key1} --file some.wav\n`);
+  }
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    app.http.log.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.http.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}

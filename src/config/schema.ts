@@ -1,0 +1,73 @@
+import { Type, type Static } from '@sinclair/typebox';
+
+/**
+ * The one configuration schema. Every limit is a value here with a sane default (DEVELOPERS.md:
+ * every size, count and duration has a bound). Loaded by load.ts: defaults < file < PARLANCE_* env < flags.
+ */
+export const ConfigSchema = Type.Object({
+  host: Type.String({ default: '127.0.0.1' }),
+  /** 5000 like the Azure Speech containers; 0 picks a free port. */
+  port: Type.Integer({ minimum: 0, maximum: 65535, default: 5000 }),
+  dataDir: Type.String({ default: './data' }),
+  /** Azure region the default resource claims to live in. */
+  region: Type.String({ default: 'westus', pattern: '^[a-z0-9]+$' }),
+  /** key1 of the default resource; generated and persisted when absent. */
+  key: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+  logLevel: Type.Union(
+    [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
+    { default: 'info' },
+  ),
+  engines: Type.Object(
+    {
+      stt: Type.Union([Type.Literal('pocketsphinx'), Type.Literal('fake')], { default: 'pocketsphinx' }),
+      pocketsphinx: Type.Object(
+        {
+          /** Worker threads, each holding decoders; 0 means one per CPU core. */
+          workers: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
+          liveDecodersPerWorker: Type.Integer({ minimum: 0, maximum: 64, default: 4 }),
+          maxQueuedDecodes: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+          modelDir: Type.Optional(Type.String()),
+        },
+        { default: {} },
+      ),
+      ffmpegPath: Type.String({ default: 'ffmpeg' }),
+    },
+    { default: {} },
+  ),
+  recognition: Type.Object(
+    {
+      /** Azure's typical defaults (protocol §A.9). */
+      initialSilenceTimeoutMsInteractive: Type.Integer({ minimum: 0, maximum: 120_000, default: 5_000 }),
+      initialSilenceTimeoutMsContinuous: Type.Integer({ minimum: 0, maximum: 120_000, default: 15_000 }),
+      segmentationSilenceTimeoutMs: Type.Integer({ minimum: 100, maximum: 5_000, default: 500 }),
+      /** Forced phrase break (Azure's segmentationForcedTimeoutMs range is 20 s–70 s). */
+      maxUtteranceMs: Type.Integer({ minimum: 1_000, maximum: 70_000, default: 20_000 }),
+      /** Interval of audio between partial hypotheses. */
+      hypothesisIntervalMs: Type.Integer({ minimum: 50, maximum: 5_000, default: 300 }),
+    },
+    { default: {} },
+  ),
+  limits: Type.Object(
+    {
+      /** Largest WebSocket message accepted (the SDK sends 100 ms audio chunks and small JSON). */
+      wsMaxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
+      /** Concurrent WebSocket sessions this process admits before refusing upgrades. */
+      maxSessions: Type.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
+      /** Audio accepted in one WebSocket turn before it is ended (10 minutes as Azure's connection limit). */
+      maxTurnAudioSeconds: Type.Integer({ minimum: 1, maximum: 24 * 3600, default: 600 }),
+      /** Short-audio REST: the service transcribes at most this much audio (protocol §C.1). */
+      restMaxAudioSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
+      /** Short-audio REST body bound (60 s of 48 kHz stereo float WAV fits). */
+      restMaxBodyBytes: Type.Integer({ minimum: 1024, maximum: 1024 * 1024 * 1024, default: 32 * 1024 * 1024 }),
+      /** A WebSocket with no message for this long is closed as Azure does (5 minutes). */
+      wsIdleTimeoutMs: Type.Integer({ minimum: 1_000, maximum: 3_600_000, default: 300_000 }),
+      /** Time a REST request may take end to end. */
+      requestTimeoutMs: Type.Integer({ minimum: 1_000, maximum: 3_600_000, default: 120_000 }),
+      /** Time open sessions get to finish on SIGTERM before they are closed. */
+      shutdownGraceMs: Type.Integer({ minimum: 0, maximum: 600_000, default: 5_000 }),
+    },
+    { default: {} },
+  ),
+});
+
+export type Config = Static<typeof ConfigSchema>;

@@ -1,0 +1,88 @@
+import { ServiceError } from '../kernel/errors.js';
+
+/**
+ * The catalogue of every ServiceError code Parlance raises. Each code is documented in docs/errors.md
+ * (a test checks that). Protocol adapters map codes to their own envelopes; nothing maps by message.
+ */
+export const ErrorCodes = {
+  MissingCredentials: 'MissingCredentials',
+  InvalidKey: 'InvalidKey',
+  InvalidToken: 'InvalidToken',
+  Forbidden: 'Forbidden',
+  NotFound: 'NotFound',
+  InvalidArgument: 'InvalidArgument',
+  UnsupportedLocale: 'UnsupportedLocale',
+  UnsupportedMediaType: 'UnsupportedMediaType',
+  InvalidAudio: 'InvalidAudio',
+  AudioTooLong: 'AudioTooLong',
+  PayloadTooLarge: 'PayloadTooLarge',
+  TooManyRequests: 'TooManyRequests',
+  EngineOverloaded: 'EngineOverloaded',
+  EngineFailure: 'EngineFailure',
+  RequestTimeout: 'RequestTimeout',
+  ShuttingDown: 'ShuttingDown',
+  InternalError: 'InternalError',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+export const Errors = {
+  missingCredentials: () =>
+    new ServiceError(
+      ErrorCodes.MissingCredentials,
+      401,
+      'Access denied due to missing subscription key. Make sure to include subscription key when making requests to an API.',
+    ),
+  invalidKey: () =>
+    new ServiceError(
+      ErrorCodes.InvalidKey,
+      401,
+      'Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.',
+    ),
+  invalidToken: (why: string) =>
+    new ServiceError(ErrorCodes.InvalidToken, 401, `Access denied due to an invalid or expired authorization token (${why}).`),
+  notFound: (what = 'Resource not found') => new ServiceError(ErrorCodes.NotFound, 404, what),
+  invalidArgument: (message: string, details?: Record<string, unknown>) =>
+    new ServiceError(ErrorCodes.InvalidArgument, 400, message, details ? { details } : undefined),
+  unsupportedLocale: (locale: string, supported: readonly string[]) =>
+    new ServiceError(
+      ErrorCodes.UnsupportedLocale,
+      400,
+      `The language '${locale}' is not supported. Supported languages: ${supported.join(', ')}.`,
+      { details: { locale, supported: [...supported] } },
+    ),
+  unsupportedMediaType: (contentType: string | undefined) =>
+    new ServiceError(
+      ErrorCodes.UnsupportedMediaType,
+      415,
+      `Unsupported audio content type '${contentType ?? ''}'. Use 'audio/wav; codecs=audio/pcm; samplerate=16000' or 'audio/ogg; codecs=opus'.`,
+    ),
+  invalidAudio: (message: string, cause?: unknown) =>
+    new ServiceError(ErrorCodes.InvalidAudio, 400, message, cause === undefined ? undefined : { cause }),
+  audioTooLong: (limitSeconds: number) =>
+    new ServiceError(ErrorCodes.AudioTooLong, 400, `The audio exceeds the maximum of ${limitSeconds} seconds for this request.`),
+  payloadTooLarge: (limitBytes: number) =>
+    new ServiceError(ErrorCodes.PayloadTooLarge, 413, `The request body exceeds the maximum of ${limitBytes} bytes.`),
+  tooManyRequests: (retryAfterSeconds: number) =>
+    new ServiceError(
+      ErrorCodes.TooManyRequests,
+      429,
+      `The number of parallel requests exceeded the number of allowed concurrent transcriptions. Please retry after ${retryAfterSeconds} seconds.`,
+      { details: { retryAfterSeconds } },
+    ),
+  engineOverloaded: () =>
+    new ServiceError(ErrorCodes.EngineOverloaded, 503, 'The speech engine is busy. Please retry shortly.', {
+      details: { retryAfterSeconds: 1 },
+    }),
+  engineFailure: (cause?: unknown) =>
+    new ServiceError(
+      ErrorCodes.EngineFailure,
+      500,
+      'The speech service encountered an internal error and could not continue.',
+      cause === undefined ? undefined : { cause },
+    ),
+  requestTimeout: (message: string) => new ServiceError(ErrorCodes.RequestTimeout, 408, message),
+  shuttingDown: () => new ServiceError(ErrorCodes.ShuttingDown, 503, 'The service is shutting down.'),
+  internal: (cause?: unknown) =>
+    new ServiceError(ErrorCodes.InternalError, 500, 'Internal server error.', cause === undefined ? undefined : { cause }),
+} as const;

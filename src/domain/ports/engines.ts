@@ -1,0 +1,72 @@
+/**
+ * Speech-to-text engine contract, in Parlance's own types (never Azure JSON).
+ * Audio is always 16 kHz mono signed 16-bit PCM (`ENGINE_SAMPLE_RATE`); times are milliseconds
+ * relative to the first sample handed to the call.
+ */
+
+/** Which model to decode with. Custom models (a later issue) add `modelId`. */
+export interface SttModelRef {
+  locale: string;
+  modelId?: string;
+}
+
+export interface RecognizedWord {
+  /** Lexical form, lower-case, as the engine spelled it (alternate-pronunciation suffixes removed). */
+  word: string;
+  startMs: number;
+  endMs: number;
+  /** 0..1 */
+  confidence: number;
+}
+
+export interface EngineHypothesis {
+  /** Lexical text: the words joined by single spaces; '' when nothing was recognized. */
+  text: string;
+  words: RecognizedWord[];
+  /** 0..1, for the utterance as a whole. */
+  confidence: number;
+}
+
+/** A decoder holding one utterance's state, for live partial hypotheses while audio streams. */
+export interface LiveDecoder {
+  /**
+   * Feed the next chunk of the utterance. Resolves with the partial text after this audio.
+   * Calls may overlap: the engine coalesces audio that arrives while it is busy, so a slow engine
+   * yields fewer, larger updates rather than a growing queue.
+   */
+  feed(pcm: Int16Array): Promise<string>;
+  /** Ends the utterance and returns the decoder to its pool. Idempotent. */
+  release(): void;
+}
+
+export interface SttEngineInfo {
+  id: string;
+  locales: readonly string[];
+}
+
+export interface SttEngine {
+  readonly info: SttEngineInfo;
+  supportsLocale(locale: string): boolean;
+  /**
+   * A live decoder for partial results, or `undefined` when none is free right now (partials are a
+   * best-effort extra: the caller then goes on without them; finals never depend on this).
+   */
+  openLiveDecoder(model: SttModelRef): Promise<LiveDecoder | undefined>;
+  /** Decode one whole utterance (deterministic; used for final results). */
+  decodeUtterance(model: SttModelRef, pcm: Int16Array, signal?: AbortSignal): Promise<EngineHypothesis>;
+  /** Resolves when the engine can serve (models loaded, workers up). */
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Errors engines throw; the domain maps them to ServiceErrors by `kind`, never by message. */
+export type EngineErrorKind = 'UnsupportedLocale' | 'Overloaded' | 'ModelLoadFailed' | 'Aborted' | 'Internal';
+
+export class EngineError extends Error {
+  readonly kind: EngineErrorKind;
+  constructor(kind: EngineErrorKind, message: string, options?: { cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'EngineError';
+    this.kind = kind;
+  }
+}

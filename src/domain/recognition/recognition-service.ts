@@ -1,0 +1,139 @@
+import type { Logger } from '../../kernel/logger.js';
+import type { CompressedAudioDecoder } from '../ports/audio.js';
+import type { SttEngine } from '../ports/engines.js';
+import { Errors } from '../errors.js';
+import { AudioInput, type DeclaredAudio } from './audio-input.js';
+import { RecognitionTurn } from './recognition-turn.js';
+import type { PhraseResult, ProfanityOption, RecognitionMode, RecognitionOptions, ResultFormat, TurnListener } from './types.js';
+
+export interface RecognitionDefaults {
+  initialSilenceTimeoutMsInteractive: number;
+  initialSilenceTimeoutMsContinuous: number;
+  segmentationSilenceTimeoutMs: number;
+  maxUtteranceMs: number;
+  hypothesisIntervalMs: number;
+}
+
+/** What a request asked for; anything left out takes the service default. */
+export interface RecognitionRequest {
+  mode: RecognitionMode;
+  locale?: string;
+  format?: ResultFormat;
+  profanity?: ProfanityOption;
+  wordTimings?: boolean;
+  initialSilenceTimeoutMs?: number;
+  segmentationSilenceTimeoutMs?: number;
+  maxUtteranceMs?: number;
+  endpointId?: string;
+}
+
+export interface TurnHandle {
+  readonly turn: RecognitionTurn;
+  readonly input: AudioInput;
+}
+
+/** Entry point of speech-to-text for every surface (WebSocket and REST share this pipeline). */
+export class RecognitionService {
+  constructor(
+    private readonly engine: SttEngine,
+    private readonly audioDecoder: CompressedAudioDecoder,
+    private readonly defaults: RecognitionDefaults,
+    private readonly logger: Logger,
+  ) {}
+
+  get supportedLocales(): readonly string[] {
+    return this.engine.info.locales;
+  }
+
+  /** Validates a request and fills defaults. Throws ServiceErrors (unsupported locale, bad values). */
+  resolveOptions(req: RecognitionRequest): RecognitionOptions {
+    const locale = req.locale ?? 'en-US';
+    if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(locale)) throw Errors.invalidArgument(`Invalid language '${locale}'.`);
+    if (!this.engine.supportsLocale(locale)) throw Errors.unsupportedLocale(locale, this.engine.info.locales);
+    const continuous = req.mode !== 'interactive';
+    const initial =
+      req.initialSilenceTimeoutMs ??
+      (continuous ? this.defaults.initialSilenceTimeoutMsContinuous : this.defaults.initialSilenceTimeoutMsInteractive);
+    const segmentation = req.segmentationSilenceTimeoutMs ?? this.defaults.segmentationSilenceTimeoutMs;
+    return {
+      mode: req.mode,
+      locale,
+      format: req.format ?? 'simple',
+      profanity: req.profanity ?? 'masked',
+      wordTimings: req.wordTimings ?? false,
+      initialSilenceTimeoutMs: clamp(initial, 0, 120_000),
+      segmentationSilenceTimeoutMs: clamp(segmentation, 100, 5_000),
+      maxUtteranceMs: clamp(req.maxUtteranceMs ?? this.defaults.maxUtteranceMs, 1_000, 70_000),
+      model: req.endpointId ? { locale, modelId: req.endpointId } : { locale },
+    };
+  }
+
+  /** Starts one turn; audio bytes go to `handle.input`, results to `listener`. */
+  startTurn(options: RecognitionOptions, listener: TurnListener, limits: { maxTurnAudioMs: number; declared?: DeclaredAudio }): TurnHandle {
+    const turn = new RecognitionTurn(options, listener, {
+      engine: this.engine,
+      logger: this.logger,
+      hypothesisIntervalMs: this.defaults.hypothesisIntervalMs,
+      maxTurnAudioMs: limits.maxTurnAudioMs,
+    });
+    const input = new AudioInput(this.audioDecoder, (pcm) => turn.write(pcm), limits.declared);
+    return { turn, input };
+  }
+
+  /**
+   * Short-audio recognition (REST): the first utterance of `audio`, as one final result.
+   * Audio beyond `maxAudioMs` is an error (Azure transcribes at most 60 s per request).
+   */
+  async recognizeOnce(
+    options: RecognitionOptions,
+    audio: AsyncIterable<Buffer>,
+    limits: { maxAudioMs: number; declared: DeclaredAudio; signal?: AbortSignal },
+  ): Promise<PhraseResult> {
+    let result: PhraseResult | undefined;
+    const listener: TurnListener = {
+      speechStartDetected() {},
+      hypothesis() {},
+      phrase(p) {
+        result ??= p;
+      },
+      speechEndDetected() {},
+      turnEnd() {},
+    };
+    // The turn itself may run a little past the limit so an over-long body is detected, not cut silently.
+    const { turn, input } = this.startTurn({ ...options, mode: 'interactive' }, listener, {
+      maxTurnAudioMs: limits.maxAudioMs + 1_000,
+      declared: limits.declared,
+    });
+    const onAbort = (): void => {
+      turn.abort();
+      input.destroy();
+    };
+    limits.signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const chunk of audio) {
+        if (limits.signal?.aborted) break;
+        await input.write(chunk);
+        if (input.audioMs > limits.maxAudioMs) throw Errors.audioTooLong(Math.round(limits.maxAudioMs / 1000));
+        if (turn.backlogged) await turn.whenDrained();
+      }
+      await input.end();
+      if (input.audioMs > limits.maxAudioMs) throw Errors.audioTooLong(Math.round(limits.maxAudioMs / 1000));
+      if (input.audioMs === 0) throw Errors.invalidAudio('The request contains no audio.');
+      await turn.end();
+    } catch (err) {
+      turn.abort();
+      input.destroy();
+      throw err;
+    } finally {
+      limits.signal?.removeEventListener('abort', onAbort);
+    }
+    if (limits.signal?.aborted) throw Errors.requestTimeout('The request was aborted.');
+    if (!result) throw Errors.internal(new Error('recognition produced no result'));
+    if (result.status === 'error' && result.error) throw result.error;
+    return result;
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return Math.min(hi, Math.max(lo, Math.round(v)));
+}

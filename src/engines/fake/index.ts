@@ -1,0 +1,47 @@
+import type { EngineHypothesis, LiveDecoder, SttEngine, SttEngineInfo, SttModelRef } from '../../domain/ports/engines.js';
+import { EngineError } from '../../domain/ports/engines.js';
+
+/**
+ * Deterministic speech-to-text for protocol unit tests only (DEVELOPERS.md: real engines everywhere
+ * else). Every utterance "recognizes" as the next entry of `script`, words spread evenly over the audio.
+ */
+export class FakeSttEngine implements SttEngine {
+  readonly info: SttEngineInfo = { id: 'fake', locales: ['en-US'] };
+  #next = 0;
+
+  constructor(private readonly script: readonly string[] = ['hello world']) {}
+
+  supportsLocale(locale: string): boolean {
+    return locale.toLowerCase() === 'en-us';
+  }
+
+  async openLiveDecoder(): Promise<LiveDecoder> {
+    const text = this.script[this.#next % Math.max(1, this.script.length)] ?? '';
+    let fed = 0;
+    return {
+      feed: async (pcm: Int16Array) => {
+        fed += pcm.length;
+        const words = text.split(' ');
+        return words.slice(0, Math.max(1, Math.min(words.length, Math.ceil(fed / 8000)))).join(' ');
+      },
+      release: () => undefined,
+    };
+  }
+
+  async decodeUtterance(model: SttModelRef, pcm: Int16Array, signal?: AbortSignal): Promise<EngineHypothesis> {
+    if (signal?.aborted) throw new EngineError('Aborted', 'aborted');
+    if (!this.supportsLocale(model.locale)) throw new EngineError('UnsupportedLocale', model.locale);
+    const text = this.script[this.#next++ % Math.max(1, this.script.length)] ?? '';
+    const words = text === '' ? [] : text.split(' ');
+    const totalMs = (pcm.length / 16_000) * 1000;
+    const step = totalMs / Math.max(1, words.length);
+    return {
+      text,
+      confidence: 0.9,
+      words: words.map((word, i) => ({ word, startMs: i * step, endMs: (i + 1) * step, confidence: 0.9 })),
+    };
+  }
+
+  async ready(): Promise<void> {}
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,293 @@
+/**
+ * koffi bindings to the Debian PocketSphinx 0.8 (5prealpha) shared libraries, and a small decoder wrapper.
+ *
+ * Every call here is synchronous C: load this module only inside a worker thread (see worker.ts), never on
+ * the main event loop. Measured behaviour behind the choices below: /work/shared/docs/engines.md §4.
+ */
+import fs from 'node:fs';
+
+import koffi, { type LibraryHandle } from 'koffi';
+
+import { EngineError, type EngineHypothesis, type RecognizedWord } from '../../domain/ports/engines.js';
+import type { SphinxModelPaths } from './model-catalog.js';
+
+/**
+ * Decoder arguments besides the model files.
+ * - `-maxhmmpf 3000 -maxwpf 10 -pl_window 5`: measured fastest setting with no accuracy loss (engines.md §4.2).
+ * - `-remove_silence no`: with the default (`yes`) the front end's VAD drops silent frames before the search,
+ *   so segment frame numbers no longer match audio time (a leading pause vanished: words came out 640 ms
+ *   early), and how much is dropped depends on noise statistics left over from earlier audio. With `no`,
+ *   frame n is always audio time n×10 ms. Measured on the 18 gold files: same WER (22.0 %), RTF +10 %.
+ * - `-logfn /dev/null`: the C library logs verbosely to stderr otherwise.
+ */
+export const DECODER_ARGS: readonly string[] = [
+  '-maxhmmpf', '3000',
+  '-maxwpf', '10',
+  '-pl_window', '5',
+  '-remove_silence', 'no',
+  '-logfn', '/dev/null',
+];
+
+/** PocketSphinx's default front end: 100 frames per second. */
+const FRAME_MS = 10;
+
+/**
+ * Confidence reported when the decoder built no word lattice, hence no posteriors (it happens when the search
+ * ends with no word exits, e.g. on a few ms of audio). 0.5 says "unknown" without claiming either certainty or
+ * rejection; it is only ever attached to such degenerate results.
+ */
+const UNKNOWN_CONFIDENCE = 0.5;
+
+/** koffi 3 represents C pointers as BigInt; a NULL return comes back as `null`. */
+type Ptr = bigint;
+type NullablePtr = Ptr | null;
+
+/** Typed views of the C functions we use (koffi's own signatures are untyped). */
+interface SphinxApi {
+  cmd_ln_init: (...args: unknown[]) => NullablePtr;
+  cmd_ln_free_r: (config: Ptr) => number;
+  logmath_log_to_ln: (logmath: Ptr, logValue: number) => number;
+  ps_args: () => Ptr;
+  ps_init: (config: Ptr) => NullablePtr;
+  ps_free: (decoder: Ptr) => number;
+  ps_get_logmath: (decoder: Ptr) => Ptr;
+  ps_start_stream: (decoder: Ptr) => number;
+  ps_start_utt: (decoder: Ptr) => number;
+  ps_process_raw: (decoder: Ptr, data: Int16Array, samples: number, noSearch: number, fullUtt: number) => number;
+  ps_end_utt: (decoder: Ptr) => number;
+  ps_get_hyp: (decoder: Ptr, outScore: number[]) => string | null;
+  ps_get_prob: (decoder: Ptr) => number;
+  ps_get_lattice: (decoder: Ptr) => NullablePtr;
+  ps_seg_iter: (decoder: Ptr) => NullablePtr;
+  ps_seg_next: (seg: Ptr) => NullablePtr;
+  ps_seg_word: (seg: Ptr) => string | null;
+  ps_seg_frames: (seg: Ptr, outStart: number[], outEnd: number[]) => void;
+  ps_seg_prob: (seg: Ptr, outAscr: number[], outLscr: number[], outLback: number[]) => number;
+  ps_seg_free: (seg: Ptr) => void;
+}
+
+let api: SphinxApi | undefined;
+
+function fn<T>(lib: LibraryHandle, declaration: string): T {
+  // koffi cannot type C prototypes; the interface above is the single place that states them.
+  return lib.func(declaration) as unknown as T;
+}
+
+/** Loads the shared libraries once per thread. @throws EngineError `ModelLoadFailed` when they are missing. */
+export function loadSphinx(): SphinxApi {
+  if (api !== undefined) return api;
+  let sb: LibraryHandle;
+  let ps: LibraryHandle;
+  try {
+    sb = koffi.load('libsphinxbase.so.3');
+    ps = koffi.load('libpocketsphinx.so.3');
+  } catch (err) {
+    throw new EngineError('ModelLoadFailed', 'cannot load libpocketsphinx.so.3 / libsphinxbase.so.3 (apt-get install libpocketsphinx3)', { cause: err });
+  }
+  api = {
+    // Variadic (name, value, ..., NULL) in sphinxbase; koffi needs an explicit type before each extra argument.
+    cmd_ln_init: fn(sb, 'void *cmd_ln_init(void *inout, void *defn, int strict, ...)'),
+    cmd_ln_free_r: fn(sb, 'int cmd_ln_free_r(void *config)'),
+    logmath_log_to_ln: fn(sb, 'double logmath_log_to_ln(void *lmath, int logb_p)'),
+    ps_args: fn(ps, 'void *ps_args(void)'),
+    ps_init: fn(ps, 'void *ps_init(void *config)'),
+    ps_free: fn(ps, 'int ps_free(void *ps)'),
+    ps_get_logmath: fn(ps, 'void *ps_get_logmath(void *ps)'),
+    ps_start_stream: fn(ps, 'int ps_start_stream(void *ps)'),
+    ps_start_utt: fn(ps, 'int ps_start_utt(void *ps)'),
+    ps_process_raw: fn(ps, 'int ps_process_raw(void *ps, const int16_t *data, size_t n_samples, int no_search, int full_utt)'),
+    ps_end_utt: fn(ps, 'int ps_end_utt(void *ps)'),
+    // The returned strings belong to the decoder (valid until the next call); koffi copies them into JS strings.
+    ps_get_hyp: fn(ps, 'const char *ps_get_hyp(void *ps, _Out_ int32_t *out_best_score)'),
+    ps_get_prob: fn(ps, 'int32_t ps_get_prob(void *ps)'),
+    ps_get_lattice: fn(ps, 'void *ps_get_lattice(void *ps)'),
+    ps_seg_iter: fn(ps, 'void *ps_seg_iter(void *ps)'),
+    ps_seg_next: fn(ps, 'void *ps_seg_next(void *seg)'),
+    ps_seg_word: fn(ps, 'const char *ps_seg_word(void *seg)'),
+    ps_seg_frames: fn(ps, 'void ps_seg_frames(void *seg, _Out_ int *out_sf, _Out_ int *out_ef)'),
+    ps_seg_prob: fn(ps, 'int32_t ps_seg_prob(void *seg, _Out_ int32_t *out_ascr, _Out_ int32_t *out_lscr, _Out_ int32_t *out_lback)'),
+    ps_seg_free: fn(ps, 'void ps_seg_free(void *seg)'),
+  };
+  return api;
+}
+
+/** `<s>`, `</s>`, `<sil>`, `[NOISE]`, `++BREATH++`…: markers and fillers, not words. */
+function isFiller(token: string): boolean {
+  return /^(<.*>|\[.*\]|\+\+.*\+\+)$/.test(token);
+}
+
+/** `service(2)` → `service`: the dictionary's alternate-pronunciation suffix. */
+function baseWord(token: string): string {
+  return token.replace(/\(\d+\)$/, '').toLowerCase();
+}
+
+/** A hypothesis string as the decoder spells it → the lexical words we report. */
+export function lexicalWords(hyp: string | null): string[] {
+  if (hyp === null) return [];
+  return hyp.split(/\s+/).filter((t) => t !== '' && !isFiller(t)).map(baseWord);
+}
+
+function clamp01(x: number): number {
+  // Posteriors come out as log values rounded to integers, so a certain word can read as e.g. exp(+0.0002).
+  if (!Number.isFinite(x)) return 0;
+  return Math.min(1, Math.max(0, x));
+}
+
+/** Thrown when a call is made in the wrong decoder state; a programming error in the worker, not user input. */
+function stateError(message: string): EngineError {
+  return new EngineError('Internal', message);
+}
+
+/** One PocketSphinx decoder (≈100 MB: acoustic model, dictionary, LM). Not thread-safe; one owner thread. */
+export class SphinxDecoder {
+  readonly paths: SphinxModelPaths;
+  private readonly api: SphinxApi;
+  private handle: Ptr | undefined;
+  private readonly logmath: Ptr;
+  private inUtt = false;
+
+  private constructor(api: SphinxApi, handle: Ptr, paths: SphinxModelPaths) {
+    this.api = api;
+    this.handle = handle;
+    this.paths = paths;
+    this.logmath = api.ps_get_logmath(handle);
+  }
+
+  /**
+   * Loads a decoder (≈0.5 s). @throws EngineError `ModelLoadFailed` when a model file is missing or rejected
+   * (the C library's reason goes to /dev/null, so we check the files first to give a useful message).
+   */
+  static create(paths: SphinxModelPaths): SphinxDecoder {
+    const api = loadSphinx();
+    for (const [what, file] of [['acoustic model', paths.hmm], ['language model', paths.lm], ['dictionary', paths.dict]] as const) {
+      if (!fs.existsSync(file)) throw new EngineError('ModelLoadFailed', `PocketSphinx ${what} not found: ${file}`);
+    }
+    const args = ['-hmm', paths.hmm, '-lm', paths.lm, '-dict', paths.dict, ...DECODER_ARGS];
+    const config = api.cmd_ln_init(null, api.ps_args(), 1, ...args.flatMap((a) => ['str', a]), 'void *', null);
+    if (config === null) throw new EngineError('ModelLoadFailed', `PocketSphinx rejected the decoder arguments ${args.join(' ')}`);
+    // ps_init retains the config it keeps; dropping our reference right away means ps_free releases everything.
+    const handle = api.ps_init(config);
+    api.cmd_ln_free_r(config);
+    if (handle === null) {
+      throw new EngineError('ModelLoadFailed', `PocketSphinx could not load the model (hmm ${paths.hmm}, lm ${paths.lm}, dict ${paths.dict})`);
+    }
+    return new SphinxDecoder(api, handle, paths);
+  }
+
+  get inUtterance(): boolean {
+    return this.inUtt;
+  }
+
+  private ptr(): Ptr {
+    if (this.handle === undefined) throw stateError('decoder already freed');
+    return this.handle;
+  }
+
+  /**
+   * Decodes a whole utterance in one call with utterance-level (batch) CMN: deterministic, and the most
+   * accurate mode measured. Independent of anything decoded before: ps_start_stream resets the noise
+   * statistics that would otherwise carry over from earlier audio (without it, 9 of 18 test files gave
+   * different segment timings depending on what the decoder had heard before).
+   */
+  decodeUtterance(pcm: Int16Array): EngineHypothesis {
+    const ps = this.ptr();
+    if (this.inUtt) throw stateError('decodeUtterance during a live utterance');
+    this.check(this.api.ps_start_stream(ps), 'ps_start_stream');
+    this.check(this.api.ps_start_utt(ps), 'ps_start_utt');
+    this.inUtt = true;
+    try {
+      this.check(this.api.ps_process_raw(ps, pcm, pcm.length, 0, 1), 'ps_process_raw');
+    } finally {
+      this.inUtt = false;
+      this.check(this.api.ps_end_utt(ps), 'ps_end_utt');
+    }
+    return this.hypothesis(ps);
+  }
+
+  private hypothesis(ps: Ptr): EngineHypothesis {
+    const hyp = this.api.ps_get_hyp(ps, [0]);
+    if (hyp === null || lexicalWords(hyp).length === 0) return { text: '', words: [], confidence: 0 };
+    // The segment iterator reads the best path of this lattice; without one, posteriors are not computed.
+    const haveLattice = this.api.ps_get_lattice(ps) !== null;
+    const words = this.segments(ps, haveLattice);
+    if (words.length === 0) return { text: '', words: [], confidence: 0 };
+    let confidence = UNKNOWN_CONFIDENCE;
+    if (haveLattice) {
+      // ps_get_prob is the posterior of the whole best path: a product over words that shrinks with length
+      // (7e-44 for a 19 s file). Its per-word geometric mean is comparable across utterance lengths.
+      const lnPathPosterior = this.api.logmath_log_to_ln(this.logmath, this.api.ps_get_prob(ps));
+      confidence = clamp01(Math.exp(lnPathPosterior / words.length));
+    }
+    // Text from the segments, so text and words can never disagree.
+    return { text: words.map((w) => w.word).join(' '), words, confidence };
+  }
+
+  private segments(ps: Ptr, withPosteriors: boolean): RecognizedWord[] {
+    const words: RecognizedWord[] = [];
+    let seg = this.api.ps_seg_iter(ps);
+    try {
+      while (seg !== null) {
+        const token = this.api.ps_seg_word(seg);
+        if (token !== null && !isFiller(token)) {
+          const sf = [0];
+          const ef = [0];
+          this.api.ps_seg_frames(seg, sf, ef);
+          const logPosterior = this.api.ps_seg_prob(seg, [0], [0], [0]);
+          const startFrame = sf[0] ?? 0;
+          const endFrame = ef[0] ?? startFrame;
+          words.push({
+            word: baseWord(token),
+            startMs: startFrame * FRAME_MS,
+            endMs: (endFrame + 1) * FRAME_MS,
+            confidence: withPosteriors ? clamp01(Math.exp(this.api.logmath_log_to_ln(this.logmath, logPosterior))) : UNKNOWN_CONFIDENCE,
+          });
+        }
+        // Frees the iterator itself when it returns NULL at the end.
+        seg = this.api.ps_seg_next(seg);
+      }
+    } finally {
+      if (seg !== null) this.api.ps_seg_free(seg);
+    }
+    return words;
+  }
+
+  /**
+   * Starts a live utterance (partials while audio streams). Live CMN is kept from the previous utterance on
+   * purpose: it makes partials better than a fresh estimate would (engines.md §4.3).
+   */
+  startLive(): void {
+    const ps = this.ptr();
+    if (this.inUtt) throw stateError('startLive during an utterance');
+    this.check(this.api.ps_start_stream(ps), 'ps_start_stream');
+    this.check(this.api.ps_start_utt(ps), 'ps_start_utt');
+    this.inUtt = true;
+  }
+
+  /** Feeds audio to the live utterance; returns the partial hypothesis as lexical text. */
+  processLive(pcm: Int16Array): string {
+    const ps = this.ptr();
+    if (!this.inUtt) throw stateError('processLive outside an utterance');
+    if (pcm.length > 0) this.check(this.api.ps_process_raw(ps, pcm, pcm.length, 0, 0), 'ps_process_raw');
+    return lexicalWords(this.api.ps_get_hyp(ps, [0])).join(' ');
+  }
+
+  /** Ends the live utterance (no-op outside one); returns its final live hypothesis. */
+  endLive(): string {
+    const ps = this.ptr();
+    if (!this.inUtt) return '';
+    this.inUtt = false;
+    this.check(this.api.ps_end_utt(ps), 'ps_end_utt');
+    return lexicalWords(this.api.ps_get_hyp(ps, [0])).join(' ');
+  }
+
+  free(): void {
+    if (this.handle === undefined) return;
+    const ps = this.handle;
+    this.handle = undefined;
+    this.api.ps_free(ps);
+  }
+
+  private check(rc: number, call: string): void {
+    if (rc < 0) throw new EngineError('Internal', `${call} failed (${rc})`);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * Worker thread that owns PocketSphinx decoders, so their blocking C calls never run on the main event loop.
+ *
+ * One worker handles one message at a time, in arrival order: a batch decode, a live open/feed/release.
+ * It holds one batch decoder per model (the default model's is loaded at start-up, before `ready`) and a
+ * pool of live decoders, grown on demand up to `maxLiveDecoders` and addressed by numeric ids.
+ * The main thread (index.ts) decides what to send where; this side only executes and reports.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+
+import { EngineError, type EngineErrorKind, type EngineHypothesis } from '../../domain/ports/engines.js';
+import { SphinxDecoder } from './bindings.js';
+import type { SphinxModelPaths } from './model-catalog.js';
+
+// ---------------------------------------------------------------------------------------------------------------
+// Protocol (imported as types by index.ts)
+// ---------------------------------------------------------------------------------------------------------------
+
+export interface WorkerInit {
+  /** Loaded before `ready`, so the first decode does not pay the ≈0.5 s model load. */
+  defaultModel: SphinxModelPaths;
+  /** Live decoders this worker may hold at once (each costs ≈100 MB). */
+  maxLiveDecoders: number;
+}
+
+export interface SerializedEngineError {
+  kind: EngineErrorKind;
+  message: string;
+}
+
+export type ToWorker =
+  | { type: 'decode'; id: number; model: SphinxModelPaths; pcm: Int16Array }
+  /** Starts an utterance on an idle live decoder of that model, creating one if needed. */
+  | { type: 'live-open'; id: number; model: SphinxModelPaths }
+  | { type: 'live-feed'; id: number; decoderId: number; pcm: Int16Array }
+  /** Ends the utterance and marks the decoder idle. No reply: later messages are ordered after it anyway. */
+  | { type: 'live-release'; decoderId: number }
+  /** Frees every decoder (C memory outlives a terminated thread) and exits. */
+  | { type: 'shutdown' }
+  /** Test hook: exit abruptly, as a crashed worker would. */
+  | { type: 'crash' };
+
+export type FromWorker =
+  | { type: 'ready'; loadMs: number }
+  | { type: 'init-failed'; error: SerializedEngineError }
+  | { type: 'decoded'; id: number; hypothesis: EngineHypothesis; decodeMs: number }
+  /** `created`: a decoder was loaded for this request (the pool grew, or an idle decoder of another model was replaced). */
+  | { type: 'live-opened'; id: number; decoderId: number; created: boolean; evicted: boolean }
+  | { type: 'live-partial'; id: number; text: string }
+  | { type: 'failed'; id: number; error: SerializedEngineError }
+  | { type: 'shut-down' };
+
+// ---------------------------------------------------------------------------------------------------------------
+// Worker body
+// ---------------------------------------------------------------------------------------------------------------
+
+function serialize(err: unknown): SerializedEngineError {
+  if (err instanceof EngineError) return { kind: err.kind, message: err.message };
+  return { kind: 'Internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+function isWorkerInit(value: unknown): value is WorkerInit {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<Record<keyof WorkerInit, unknown>>;
+  return typeof v.maxLiveDecoders === 'number' && typeof v.defaultModel === 'object' && v.defaultModel !== null;
+}
+
+interface LiveEntry {
+  decoder: SphinxDecoder;
+  inUse: boolean;
+}
+
+class DecoderHost {
+  private readonly batch = new Map<string, SphinxDecoder>();
+  private readonly live = new Map<number, LiveEntry>();
+  private nextLiveId = 1;
+
+  constructor(
+    private readonly init: WorkerInit,
+    private readonly send: (msg: FromWorker) => void,
+  ) {}
+
+  start(): void {
+    const t0 = performance.now();
+    try {
+      this.batch.set(this.init.defaultModel.key, SphinxDecoder.create(this.init.defaultModel));
+    } catch (err) {
+      this.send({ type: 'init-failed', error: serialize(err) });
+      return;
+    }
+    this.send({ type: 'ready', loadMs: performance.now() - t0 });
+  }
+
+  handle(msg: ToWorker): void {
+    switch (msg.type) {
+      case 'decode':
+        return this.reply(msg.id, () => {
+          const t0 = performance.now();
+          const hypothesis = this.batchDecoder(msg.model).decodeUtterance(msg.pcm);
+          return { type: 'decoded', id: msg.id, hypothesis, decodeMs: performance.now() - t0 };
+        });
+      case 'live-open':
+        return this.reply(msg.id, () => this.openLive(msg.id, msg.model));
+      case 'live-feed':
+        return this.reply(msg.id, () => ({ type: 'live-partial', id: msg.id, text: this.liveEntry(msg.decoderId).decoder.processLive(msg.pcm) }));
+      case 'live-release':
+        return this.releaseLive(msg.decoderId);
+      case 'shutdown':
+        return this.shutdown();
+      case 'crash':
+        process.exit(70);
+    }
+  }
+
+  private reply(id: number, work: () => FromWorker): void {
+    let out: FromWorker;
+    try {
+      out = work();
+    } catch (err) {
+      out = { type: 'failed', id, error: serialize(err) };
+    }
+    this.send(out);
+  }
+
+  private batchDecoder(model: SphinxModelPaths): SphinxDecoder {
+    let decoder = this.batch.get(model.key);
+    if (decoder === undefined) {
+      // Non-default (custom) models load on first use; this worker is blocked meanwhile, which is the price of
+      // not holding every model in every worker.
+      decoder = SphinxDecoder.create(model);
+      this.batch.set(model.key, decoder);
+    }
+    return decoder;
+  }
+
+  private openLive(id: number, model: SphinxModelPaths): FromWorker {
+    let created = false;
+    let evicted = false;
+    let entryId: number | undefined;
+    for (const [eid, entry] of this.live) {
+      if (!entry.inUse && entry.decoder.paths.key === model.key) {
+        entryId = eid;
+        break;
+      }
+    }
+    if (entryId === undefined) {
+      if (this.live.size >= this.init.maxLiveDecoders) {
+        // Full: make room by dropping an idle decoder of another model, if there is one.
+        const idleOther = [...this.live].find(([, e]) => !e.inUse);
+        if (idleOther === undefined) throw new EngineError('Overloaded', 'no live decoder slot free in this worker');
+        idleOther[1].decoder.free();
+        this.live.delete(idleOther[0]);
+        evicted = true;
+      }
+      entryId = this.nextLiveId++;
+      this.live.set(entryId, { decoder: SphinxDecoder.create(model), inUse: false });
+      created = true;
+    }
+    const entry = this.liveEntry(entryId);
+    entry.decoder.startLive();
+    entry.inUse = true;
+    return { type: 'live-opened', id, decoderId: entryId, created, evicted };
+  }
+
+  private liveEntry(decoderId: number): LiveEntry {
+    const entry = this.live.get(decoderId);
+    if (entry === undefined) throw new EngineError('Internal', `no live decoder ${decoderId}`);
+    return entry;
+  }
+
+  private releaseLive(decoderId: number): void {
+    const entry = this.live.get(decoderId);
+    if (entry === undefined || !entry.inUse) return;
+    entry.inUse = false;
+    try {
+      entry.decoder.endLive();
+    } catch {
+      // A decoder that cannot end its utterance cannot be trusted with the next one.
+      entry.decoder.free();
+      this.live.delete(decoderId);
+    }
+  }
+
+  private shutdown(): void {
+    for (const d of this.batch.values()) d.free();
+    for (const e of this.live.values()) e.decoder.free();
+    this.batch.clear();
+    this.live.clear();
+    this.send({ type: 'shut-down' });
+  }
+}
+
+const port = parentPort;
+if (port === null) throw new Error('pocketsphinx/worker.js must run in a worker thread');
+if (!isWorkerInit(workerData)) throw new Error('pocketsphinx worker started without valid workerData');
+
+const host = new DecoderHost(workerData, (msg) => port.postMessage(msg));
+port.on('message', (msg: ToWorker) => {
+  host.handle(msg);
+  // Closing the port lets the thread end on its own once the decoders are freed.
+  if (msg.type === 'shutdown') port.close();
+});
+host.start();

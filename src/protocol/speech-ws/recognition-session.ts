@@ -1,0 +1,281 @@
+import type { WebSocket } from 'ws';
+import { isServiceError, type ServiceError } from '../../kernel/errors.js';
+import { newHexId } from '../../kernel/ids.js';
+import type { Logger } from '../../kernel/logger.js';
+import { msToTicks } from '../../kernel/time.js';
+import { Errors } from '../../domain/errors.js';
+import type { RecognitionRequest, RecognitionService, TurnHandle } from '../../domain/recognition/recognition-service.js';
+import type { Hypothesis, PhraseResult, RecognitionMode, RecognitionOptions, TurnListener } from '../../domain/recognition/types.js';
+import { hypothesisJson, phraseJson } from '../shared/recognition-json.js';
+import { decodeBinaryFrame, decodeTextFrame, encodeTextFrame, isFrameError, type SpeechMessage } from './frame-codec.js';
+import { applySpeechContext, getCI, modeFromString } from './speech-context.js';
+import { ClientPath, ServicePath } from './wire-names.js';
+
+/** WebSocket close codes as Azure uses them (protocol §A.12). */
+export const CloseCode = {
+  Normal: 1000,
+  GoingAway: 1001,
+  /** Invalid payload or parameters: the JS SDK reports BadRequestParameters with our reason. */
+  InvalidPayload: 1007,
+  InternalError: 1011,
+} as const;
+
+export interface RecognitionSessionOptions {
+  recognition: RecognitionService;
+  /** From the URL query; speech.context overrides per turn. */
+  baseRequest: RecognitionRequest;
+  /** Mode fixed by a v1 path; undefined on the v2 (universal) path. */
+  pathMode: RecognitionMode | undefined;
+  maxTurnAudioMs: number;
+  idleTimeoutMs: number;
+  logger: Logger;
+  onClosed: () => void;
+}
+
+interface ActiveTurn {
+  requestId: string;
+  handle: TurnHandle;
+  options: RecognitionOptions;
+  /** Set once the zero-length audio message (end of stream) arrived. */
+  streamEnded: boolean;
+}
+
+/** Pause reading the socket when this many messages wait for processing. */
+const MAX_QUEUED_MESSAGES = 64;
+
+/**
+ * One recognition WebSocket connection (protocol §A). Messages are handled strictly in arrival order
+ * through a promise chain; when the chain or the engine falls behind, the socket is paused (ws
+ * `pause()`), which stops reading from TCP and so slows the client down.
+ *
+ * Turn life cycle: speech.context (optional) → audio (first bytes: WAV header) … → empty audio (end of
+ * stream). The service answers turn.start, speech.startDetected, speech.hypothesis*, speech.phrase+,
+ * speech.endDetected, turn.end — every frame tagged with the turn's X-RequestId.
+ */
+export class RecognitionSession {
+  readonly #ws: WebSocket;
+  readonly #opts: RecognitionSessionOptions;
+  readonly #log: Logger;
+  #config: unknown;
+  #pendingContext: { requestId: string | undefined; body: unknown } | undefined;
+  #turn: ActiveTurn | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #queued = 0;
+  #paused = false;
+  #closed = false;
+  #idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(ws: WebSocket, opts: RecognitionSessionOptions) {
+    this.#ws = ws;
+    this.#opts = opts;
+    this.#log = opts.logger;
+    // Listeners are attached synchronously: messages that arrive before any await would otherwise be lost.
+    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
+    ws.on('close', () => this.#onClose());
+    ws.on('error', (err) => this.#log.debug({ err }, 'websocket error'));
+    this.#touch();
+  }
+
+  /** Ends the connection from the server side (shutdown): the open turn is cut, the socket closed. */
+  shutdown(reason = 'Service is shutting down'): void {
+    this.#close(CloseCode.GoingAway, reason);
+  }
+
+  /** Whether a turn is in progress (shutdown waits for these). */
+  get busy(): boolean {
+    return this.#turn !== undefined && !this.#turn.handle.turn.finished;
+  }
+
+  #onMessage(data: unknown, isBinary: boolean): void {
+    if (this.#closed) return;
+    this.#touch();
+    let msg: SpeechMessage;
+    try {
+      const buf = toBuffer(data);
+      msg = isBinary ? decodeBinaryFrame(buf) : decodeTextFrame(buf.toString('utf8'));
+    } catch (err) {
+      const reason = isFrameError(err) ? err.message : 'malformed message';
+      this.#log.info({ reason }, 'invalid frame');
+      this.#close(CloseCode.InvalidPayload, `Invalid message: ${reason}`);
+      return;
+    }
+    this.#queued++;
+    if (this.#queued > MAX_QUEUED_MESSAGES && !this.#paused) {
+      this.#paused = true;
+      this.#ws.pause();
+    }
+    this.#chain = this.#chain
+      .then(() => this.#handle(msg))
+      .catch((err: unknown) => this.#fail(err))
+      .finally(() => {
+        this.#queued--;
+        if (this.#paused && this.#queued <= MAX_QUEUED_MESSAGES / 2) {
+          this.#paused = false;
+          if (!this.#closed) this.#ws.resume();
+        }
+      });
+  }
+
+  async #handle(msg: SpeechMessage): Promise<void> {
+    if (this.#closed) return;
+    const path = msg.path.toLowerCase();
+    if (path === ClientPath.SpeechConfig) {
+      this.#config = parseJson(msg.body);
+      return;
+    }
+    if (path === ClientPath.SpeechContext) {
+      this.#pendingContext = { requestId: msg.requestId, body: parseJson(msg.body) };
+      return;
+    }
+    if (path === ClientPath.Audio) {
+      if (typeof msg.body === 'string') return;
+      await this.#onAudio(msg.requestId, msg.body);
+      return;
+    }
+    // telemetry and any unknown path: accepted and ignored (protocol §A.5.4, §A.5.5).
+  }
+
+  async #onAudio(requestId: string | undefined, body: Buffer): Promise<void> {
+    let turn = this.#turn;
+    const id = requestId ?? turn?.requestId ?? newHexId();
+    if (!turn || turn.requestId.toLowerCase() !== id.toLowerCase()) {
+      // Late audio of a finished turn (JS sends a second end-of-stream after turn.end): ignore it.
+      if (body.length === 0) return;
+      if (turn && !turn.handle.turn.finished) {
+        // A new request id supersedes the old turn (C++: "the service discards queued messages of the previous turn").
+        turn.handle.turn.abort();
+        turn.handle.input.destroy();
+      }
+      turn = this.#startTurn(id);
+      if (!turn) return;
+    }
+    if (turn.handle.turn.finished || turn.streamEnded) return;
+    const { input, turn: rt } = turn.handle;
+    try {
+      if (body.length === 0) {
+        turn.streamEnded = true;
+        await input.end();
+        await rt.end();
+        return;
+      }
+      await input.write(body);
+      if (rt.backlogged) await rt.whenDrained();
+    } catch (err) {
+      this.#turnFailed(turn, err);
+    }
+  }
+
+  #startTurn(requestId: string): ActiveTurn | undefined {
+    const ctx = this.#pendingContext;
+    this.#pendingContext = undefined;
+    const configMode = modeFromString(getCI(this.#config, 'recognition'));
+    const base: RecognitionRequest = {
+      ...this.#opts.baseRequest,
+      mode: this.#opts.pathMode ?? configMode ?? this.#opts.baseRequest.mode,
+    };
+    let options: RecognitionOptions;
+    try {
+      options = this.#opts.recognition.resolveOptions(ctx ? applySpeechContext(base, ctx.body, this.#opts.pathMode) : base);
+    } catch (err) {
+      // Invalid parameters (unsupported locale …): close 1007 with a readable reason, which the SDKs
+      // surface as BadRequestParameters plus our text (protocol §F.2).
+      const se = isServiceError(err) ? err : Errors.internal(err);
+      this.#close(se.status >= 500 ? CloseCode.InternalError : CloseCode.InvalidPayload, se.message);
+      return undefined;
+    }
+    const listener = this.#listenerFor(requestId, options);
+    const handle = this.#opts.recognition.startTurn(options, listener, { maxTurnAudioMs: this.#opts.maxTurnAudioMs });
+    const turn: ActiveTurn = { requestId, handle, options, streamEnded: false };
+    this.#turn = turn;
+    this.#send(ServicePath.TurnStart, requestId, { context: { serviceTag: newHexId() } });
+    return turn;
+  }
+
+  #listenerFor(requestId: string, options: RecognitionOptions): TurnListener {
+    const jsonOpts = { format: options.format, wordTimings: options.wordTimings, includeChannel: true };
+    return {
+      speechStartDetected: (offsetMs: number) => this.#send(ServicePath.SpeechStartDetected, requestId, { Offset: msToTicks(offsetMs) }),
+      hypothesis: (h: Hypothesis) => this.#send(ServicePath.SpeechHypothesis, requestId, hypothesisJson(h)),
+      phrase: (p: PhraseResult) => this.#send(ServicePath.SpeechPhrase, requestId, phraseJson(p, jsonOpts)),
+      speechEndDetected: (offsetMs: number) => this.#send(ServicePath.SpeechEndDetected, requestId, { Offset: msToTicks(offsetMs) }),
+      turnEnd: () => this.#send(ServicePath.TurnEnd, requestId, {}),
+    };
+  }
+
+  /** A failure inside a turn: an in-band error result, then turn.end (protocol §A.6.5). */
+  #turnFailed(turn: ActiveTurn, err: unknown): void {
+    const se: ServiceError = isServiceError(err) ? err : Errors.internal(err);
+    if (se.status >= 500) this.#log.error({ err }, 'recognition turn failed');
+    else this.#log.info({ code: se.code }, se.message);
+    const rt = turn.handle.turn;
+    if (rt.finished) return;
+    rt.abort();
+    turn.handle.input.destroy();
+    const phrase: PhraseResult = { status: 'error', offsetMs: 0, durationMs: 0, displayText: '', alternatives: [], error: se };
+    this.#send(ServicePath.SpeechPhrase, turn.requestId, phraseJson(phrase, { format: 'simple', wordTimings: false, includeChannel: true }));
+    this.#send(ServicePath.TurnEnd, turn.requestId, {});
+  }
+
+  #fail(err: unknown): void {
+    this.#log.error({ err }, 'recognition session failed');
+    this.#close(CloseCode.InternalError, 'Internal server error');
+  }
+
+  #send(path: string, requestId: string, body: object): void {
+    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    this.#ws.send(encodeTextFrame(path, requestId, body));
+  }
+
+  #touch(): void {
+    if (this.#idleTimer) this.#idleTimer.refresh();
+    else {
+      const ms = this.#opts.idleTimeoutMs;
+      this.#idleTimer = setTimeout(() => this.#close(CloseCode.Normal, `Exceeded maximum websocket connection idle duration(> ${ms}ms)`), ms);
+      this.#idleTimer.unref();
+    }
+  }
+
+  #close(code: number, reason: string): void {
+    if (this.#closed) return;
+    // Close reasons are limited to 123 bytes by RFC 6455.
+    const bounded = Buffer.from(reason, 'utf8').subarray(0, 123).toString('utf8').replace(/\uFFFD+$/, '');
+    this.#cleanup();
+    this.#ws.close(code, bounded);
+    // A peer that never answers the close handshake must not keep the socket forever.
+    setTimeout(() => this.#ws.terminate(), 5_000).unref();
+  }
+
+  #onClose(): void {
+    this.#cleanup();
+  }
+
+  #cleanup(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#idleTimer) clearTimeout(this.#idleTimer);
+    const turn = this.#turn;
+    if (turn) {
+      turn.handle.turn.abort();
+      turn.handle.input.destroy();
+    }
+    this.#opts.onClosed();
+  }
+}
+
+function parseJson(body: string | Buffer): unknown {
+  const text = typeof body === 'string' ? body : body.toString('utf8');
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    // A malformed context is treated as absent; the turn still runs with the URL's settings.
+    return undefined;
+  }
+}
+
+function toBuffer(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data.filter((d): d is Buffer => Buffer.isBuffer(d)));
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  return Buffer.alloc(0);
+}

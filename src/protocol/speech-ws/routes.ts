@@ -1,0 +1,108 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { ServiceError } from '../../kernel/errors.js';
+import type { Logger } from '../../kernel/logger.js';
+import { Errors } from '../../domain/errors.js';
+import type { RecognitionService } from '../../domain/recognition/recognition-service.js';
+import { parseMode, recognitionRequestFromQuery } from '../shared/recognition-query.js';
+import { RecognitionSession } from './recognition-session.js';
+
+export interface SpeechWsOptions {
+  recognition: RecognitionService;
+  sessions: SessionRegistry;
+  maxTurnAudioMs: number;
+  idleTimeoutMs: number;
+}
+
+/**
+ * Open sessions of this process: admission control at upgrade time and graceful shutdown.
+ * Refusing early (before the 101) is what lets every SDK report a clean failure (protocol §F.2).
+ */
+export class SessionRegistry {
+  readonly #sessions = new Set<RecognitionSession>();
+  #accepting = true;
+
+  constructor(readonly maxSessions: number) {}
+
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  admit(): void {
+    if (!this.#accepting) throw Errors.shuttingDown();
+    if (this.#sessions.size >= this.maxSessions) {
+      throw new ServiceError('TooManyRequests', 429, 'Too many concurrent sessions on this server. Please retry shortly.', {
+        details: { retryAfterSeconds: 1 },
+      });
+    }
+  }
+
+  add(s: RecognitionSession): void {
+    this.#sessions.add(s);
+  }
+
+  delete(s: RecognitionSession): void {
+    this.#sessions.delete(s);
+  }
+
+  /** Stops admitting, lets busy sessions finish their turn for up to `graceMs`, then closes all. */
+  async drain(graceMs: number): Promise<void> {
+    this.#accepting = false;
+    const deadline = Date.now() + graceMs;
+    while ([...this.#sessions].some((s) => s.busy) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    for (const s of [...this.#sessions]) s.shutdown();
+  }
+}
+
+/**
+ * Recognition WebSocket paths (protocol §1.2): the v1 per-mode paths (fromHost, containers, custom
+ * endpoints) and the v2 universal path, each also under the `/stt` offering prefix that custom
+ * domains and newer SDKs use.
+ */
+export async function speechWsRoutes(app: FastifyInstance, opts: SpeechWsOptions): Promise<void> {
+  const open = (pathMode: ReturnType<typeof parseMode>, socket: WebSocket, req: FastifyRequest): void => {
+    const log = req.log as unknown as Logger;
+    const base = recognitionRequestFromQuery(req.query, pathMode ?? 'interactive');
+    const session: RecognitionSession = new RecognitionSession(socket, {
+      recognition: opts.recognition,
+      baseRequest: base,
+      pathMode,
+      maxTurnAudioMs: opts.maxTurnAudioMs,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      logger: log.child({ connectionId: headerOrQuery(req, 'x-connectionid') }),
+      onClosed: () => opts.sessions.delete(session),
+    });
+    opts.sessions.add(session);
+  };
+
+  const admit = async (req: FastifyRequest): Promise<void> => {
+    opts.sessions.admit();
+    // Query values are validated before the upgrade, so a bad format/profanity value is a clean 400.
+    recognitionRequestFromQuery(req.query, 'interactive');
+  };
+
+  for (const prefix of ['', '/stt']) {
+    app.get<{ Params: { mode: string } }>(
+      `${prefix}/speech/recognition/:mode/cognitiveservices/v1`,
+      {
+        websocket: true,
+        preHandler: async (req) => {
+          if (!parseMode(req.params.mode)) throw Errors.notFound();
+          await admit(req);
+        },
+      },
+      (socket, req) => open(parseMode(req.params.mode), socket, req),
+    );
+    app.get(`${prefix}/speech/universal/v2`, { websocket: true, preHandler: admit }, (socket, req) => open(undefined, socket, req));
+  }
+}
+
+function headerOrQuery(req: FastifyRequest, name: string): string | undefined {
+  const h = req.headers[name];
+  if (typeof h === 'string') return h;
+  const q = req.query as Record<string, unknown> | undefined;
+  const v = q?.['X-ConnectionId'] ?? q?.['connectionId'];
+  return typeof v === 'string' ? v : undefined;
+}

@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Writable } from 'node:stream';
+import { buildApp, type AppOverrides, type ParlanceApp } from '../../src/app.js';
+import { buildConfig } from '../../src/config/load.js';
+
+/** Repository root (tests run from dist/test/...). */
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const SDK_AUDIO = resolve(REPO_ROOT, '../shared/test-audio/sdk');
+export const PS_TESTDATA = '/usr/share/pocketsphinx/test/data';
+
+export interface TestServer {
+  app: ParlanceApp;
+  port: number;
+  key: string;
+  key2: string;
+  /** http://127.0.0.1:PORT */
+  httpUrl: string;
+  /** ws://127.0.0.1:PORT */
+  wsUrl: string;
+  dataDir: string;
+  /** Every log line written so far (for redaction checks). */
+  logs: string[];
+  close(): Promise<void>;
+}
+
+/** A real server on port 0 with its own temp data directory. */
+export async function startServer(opts: { config?: Record<string, unknown>; overrides?: AppOverrides; dataDir?: string } = {}): Promise<TestServer> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parlance-test-'));
+  const logs: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString('utf8'));
+      cb();
+    },
+  });
+  const config = buildConfig({
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    logLevel: 'info',
+    engines: { pocketsphinx: { workers: 2 } },
+    limits: { shutdownGraceMs: 500 },
+    ...opts.config,
+  });
+  const app = await buildApp(config, { logStream, ...opts.overrides });
+  await app.http.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.http.server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no address');
+  const port = addr.port;
+  return {
+    app,
+    port,
+    key: app.defaultAccount.key1,
+    key2: app.defaultAccount.key2,
+    httpUrl: `http://127.0.0.1:${port}`,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    dataDir,
+    logs,
+    async close() {
+      await app.close();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
