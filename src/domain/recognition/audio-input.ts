@@ -2,7 +2,8 @@ import type { Duplex } from 'node:stream';
 import type { CompressedContainer, RawAudioFormat } from '../../kernel/audio/format.js';
 import { DEFAULT_STREAM_FORMAT, ENGINE_SAMPLE_RATE } from '../../kernel/audio/format.js';
 import { PcmNormalizer } from '../../kernel/audio/pcm-normalizer.js';
-import { sniffContainer, type ContentTypeAudio } from '../../kernel/audio/sniff.js';
+import { EIGHT_BIT_PROBE_BYTES, guessEightBitEncoding } from '../../kernel/audio/eight-bit.js';
+import { SNIFF_PREFERRED_BYTES, sniffContainer, type ContentTypeAudio } from '../../kernel/audio/sniff.js';
 import { parseWavHeader } from '../../kernel/audio/wav.js';
 import { isServiceError } from '../../kernel/errors.js';
 import type { CompressedAudioDecoder } from '../ports/audio.js';
@@ -16,6 +17,8 @@ const MAX_HEADER_BYTES = 64 * 1024;
 
 type Stage =
   | { kind: 'pending'; buffered: Buffer[]; bytes: number }
+  /** Declared 8-bit PCM: collecting a few bytes to tell u8 from G.711 (see guessEightBitEncoding). */
+  | { kind: 'probe8'; format: RawAudioFormat; buffered: Buffer[]; bytes: number }
   | { kind: 'pcm'; normalizer: PcmNormalizer }
   | { kind: 'compressed'; stream: Duplex; finished: Promise<void> }
   | { kind: 'failed' };
@@ -65,6 +68,11 @@ export class AudioInput {
       case 'pcm':
         this.#emit(stage.normalizer.push(bytes));
         return;
+      case 'probe8':
+        stage.buffered.push(bytes);
+        stage.bytes += bytes.length;
+        if (stage.bytes >= EIGHT_BIT_PROBE_BYTES) this.#settleEightBit(stage);
+        return;
       case 'compressed':
         if (!stage.stream.write(bytes)) await waitDrain(stage.stream);
         return;
@@ -98,6 +106,11 @@ export class AudioInput {
       this.#emit(normalizer.flush());
       return;
     }
+    if (stage.kind === 'probe8') {
+      const normalizer = this.#settleEightBit(stage);
+      this.#emit(normalizer.flush());
+      return;
+    }
     if (stage.kind === 'pcm') {
       this.#emit(stage.normalizer.flush());
       return;
@@ -115,7 +128,7 @@ export class AudioInput {
   }
 
   #decide(all: Buffer): { stage: Stage; rest: Buffer } | undefined {
-    const kind = sniffContainer(all.subarray(0, Math.min(all.length, 64)));
+    const kind = sniffContainer(all.subarray(0, Math.min(all.length, SNIFF_PREFERRED_BYTES)));
     const declared = this.#declared;
     if (declared.kind === 'wav' && kind !== 'wav') {
       // Labelled WAV but headerless: the Content-Type parameters describe the samples.
@@ -127,7 +140,9 @@ export class AudioInput {
       const parsed = parseWavHeader(all);
       if ('needMore' in parsed) return undefined;
       this.#format = parsed.format;
-      return { stage: { kind: 'pcm', normalizer: new PcmNormalizer(parsed.format) }, rest: all.subarray(parsed.dataOffset) };
+      const rest = all.subarray(parsed.dataOffset);
+      if (parsed.format.encoding === 'pcm-u8') return { stage: { kind: 'probe8', format: parsed.format, buffered: [], bytes: 0 }, rest };
+      return { stage: { kind: 'pcm', normalizer: new PcmNormalizer(parsed.format) }, rest };
     }
     if (kind === 'raw') {
       // Too few bytes to tell a header from samples: wait for a little more.
@@ -136,6 +151,16 @@ export class AudioInput {
       return { stage: { kind: 'pcm', normalizer: new PcmNormalizer(DEFAULT_STREAM_FORMAT) }, rest: all };
     }
     return { stage: this.#openCompressed(kind), rest: all };
+  }
+
+  #settleEightBit(stage: Extract<Stage, { kind: 'probe8' }>): PcmNormalizer {
+    const bytes = Buffer.concat(stage.buffered);
+    const format: RawAudioFormat = { ...stage.format, encoding: guessEightBitEncoding(bytes) };
+    this.#format = format;
+    const normalizer = new PcmNormalizer(format);
+    this.#stage = { kind: 'pcm', normalizer };
+    this.#emit(normalizer.push(bytes));
+    return normalizer;
   }
 
   #openCompressed(container: CompressedContainer): Stage {

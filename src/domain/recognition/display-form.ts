@@ -578,7 +578,7 @@ function parseDecimal(words: readonly string[], i: number, whole: NumberMatch): 
   }
   if (fraction === '') return undefined;
   let text = `${whole.value}.${fraction}`;
-  // "2.5 million" rather than 2500000: Azure and style guides keep the magnitude word with a decimal.
+  // "2.5 million" rather than 2500000: the usual written form, and expanding would imply precision.
   const magnitude = words[j];
   if (magnitude === 'million' || magnitude === 'billion' || magnitude === 'trillion') {
     text += ` ${magnitude}`;

@@ -19,9 +19,9 @@ export interface TurnDeps {
 }
 
 /** Audio kept before the detected speech start, so the decoder hears the onset. */
-const PREROLL_MS = 300;
+const PREROLL_MS = 500;
 /** Audio kept after the last voiced frame, so the decoder hears the word's tail. */
-const TAIL_MS = 250;
+const TAIL_MS = 500;
 /** Finals queued before the caller is asked to stop sending audio. */
 const MAX_PENDING_FINALS = 2;
 

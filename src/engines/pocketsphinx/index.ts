@@ -47,6 +47,23 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
 const SHUTDOWN_GRACE_MS = 5_000;
 const RESPAWN_DELAY_MS = 100;
 const MAX_RESPAWN_DELAY_MS = 10_000;
+/** A worker that dies this many times in a row before it was ever ready is given up (it would never start). */
+const MAX_STARTUP_CRASHES = 3;
+
+/**
+ * Node flags for the workers: the parent's, minus `--input-type`, which only applies to the main script
+ * (`node --input-type=module -e …`) and makes a worker fail to load its file.
+ */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const argv = process.execArgv;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] ?? '';
+    if (arg === '--input-type') i++;
+    else if (!arg.startsWith('--input-type=')) out.push(arg);
+  }
+  return out;
+}
 
 function toEngineError(e: SerializedEngineError): EngineError {
   return new EngineError(e.kind, e.message);
@@ -85,6 +102,8 @@ class WorkerSlot {
   liveFeedsInFlight = 0;
   readonly pending = new Map<number, PendingReply>();
   consecutiveCrashes = 0;
+  /** Ever sent 'ready' (a crash before that is a start-up failure). */
+  everReady = false;
   respawnTimer: NodeJS.Timeout | undefined;
   /** Settles once: when the worker is first ready, or when it cannot be (model load failed, engine closed). */
   readonly firstReady = deferred<void>();
@@ -333,7 +352,7 @@ export class PocketSphinxEngine implements SttEngine {
 
   private spawn(slot: WorkerSlot): void {
     const init: WorkerInit = { defaultModel: this.defaultModel, maxLiveDecoders: this.options.liveDecodersPerWorker };
-    const worker = new Worker(WORKER_URL, { workerData: init });
+    const worker = new Worker(WORKER_URL, { workerData: init, execArgv: workerExecArgv() });
     slot.worker = worker;
     slot.generation++;
     slot.state = 'starting';
@@ -356,6 +375,7 @@ export class PocketSphinxEngine implements SttEngine {
     switch (msg.type) {
       case 'ready':
         slot.state = 'ready';
+        slot.everReady = true;
         slot.consecutiveCrashes = 0;
         this.log.info({ worker: slot.index, loadMs: Math.round(msg.loadMs) }, 'PocketSphinx worker ready');
         slot.firstReady.resolve();
@@ -364,15 +384,10 @@ export class PocketSphinxEngine implements SttEngine {
       case 'init-failed': {
         const err = toEngineError(msg.error);
         this.log.error({ worker: slot.index, err }, 'PocketSphinx worker could not load its model');
-        slot.state = 'failed';
-        slot.firstReady.reject(err);
-        void slot.worker?.terminate();
+        const worker = slot.worker;
         slot.worker = undefined;
-        if (this.slots.every((s) => s.state === 'failed')) {
-          // The same configuration failed everywhere: nothing queued can ever run.
-          this.fatal = err;
-          for (const job of this.queue.splice(0)) job.reject(err);
-        }
+        void worker?.terminate();
+        this.giveUp(slot, err);
         return;
       }
       case 'shut-down':
@@ -389,10 +404,27 @@ export class PocketSphinxEngine implements SttEngine {
     }
   }
 
+  /** A worker that cannot start: its slot stays empty; when no worker can start, requests fail fast. */
+  private giveUp(slot: WorkerSlot, err: EngineError): void {
+    slot.state = 'failed';
+    slot.firstReady.reject(err);
+    this.failPending(slot, err);
+    if (this.slots.every((s) => s.state === 'failed')) {
+      // The same configuration failed everywhere: nothing queued can ever run.
+      this.fatal = err;
+      for (const job of this.queue.splice(0)) job.reject(err);
+    }
+  }
+
   private onExit(slot: WorkerSlot, code: number): void {
     slot.worker = undefined;
     if (slot.state === 'closed' || slot.state === 'failed') return;
     slot.consecutiveCrashes++;
+    if (!slot.everReady && slot.consecutiveCrashes >= MAX_STARTUP_CRASHES) {
+      this.log.error({ worker: slot.index, exitCode: code }, 'PocketSphinx worker keeps exiting during start-up; giving up');
+      this.giveUp(slot, new EngineError('Internal', `PocketSphinx worker exited during start-up ${slot.consecutiveCrashes} times (last code ${code})`));
+      return;
+    }
     const delay = Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** (slot.consecutiveCrashes - 1));
     this.log.error({ worker: slot.index, exitCode: code, respawnInMs: delay }, 'PocketSphinx worker exited unexpectedly; respawning');
     slot.state = 'respawning';

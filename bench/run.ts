@@ -1,0 +1,235 @@
+/**
+ * `npm run bench`: measures Parlance on this machine and writes docs/benchmarks.md.
+ * Figures are reported as ratios against a baseline measured in the same run (DEVELOPERS.md).
+ */
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { tmpdir, cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import sdk from 'microsoft-cognitiveservices-speech-sdk';
+import { buildApp, type ParlanceApp } from '../src/app.js';
+import { buildConfig } from '../src/config/load.js';
+import { PocketSphinxEngine } from '../src/engines/pocketsphinx/index.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SDK_AUDIO = resolve(ROOT, '../shared/test-audio/sdk');
+const LIBRIVOX = '/usr/share/pocketsphinx/test/data/librivox';
+
+interface Clip {
+  name: string;
+  pcm: Int16Array;
+  wav: Buffer;
+}
+
+function loadWav(path: string): Clip {
+  const wav = readFileSync(path);
+  let pos = 12;
+  while (pos + 8 <= wav.length) {
+    const id = wav.toString('latin1', pos, pos + 4);
+    const size = wav.readUInt32LE(pos + 4);
+    if (id === 'data') {
+      const data = wav.subarray(pos + 8, pos + 8 + size);
+      const pcm = new Int16Array(data.length / 2);
+      for (let i = 0; i < pcm.length; i++) pcm[i] = data.readInt16LE(i * 2);
+      return { name: path.split('/').pop() ?? path, pcm, wav };
+    }
+    pos += 8 + size + (size % 2);
+  }
+  throw new Error(`no data chunk in ${path}`);
+}
+
+const clips = (): Clip[] => [
+  loadWav(join(SDK_AUDIO, 'katiesteve_mono.wav')),
+  ...['0870', '0880', '0890', '0920', '0930'].map((n) => loadWav(join(LIBRIVOX, `sense_and_sensibility_01_austen_64kb-${n}.wav`))),
+];
+
+const seconds = (c: Clip): number => c.pcm.length / 16_000;
+
+function pct(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((s.length - 1) * p))] ?? NaN;
+}
+
+async function rawEngineRtf(all: Clip[]): Promise<{ rtf: number; audioS: number; wallS: number }> {
+  const engine = new PocketSphinxEngine({ workers: 1, liveDecodersPerWorker: 0, maxQueuedDecodes: 16 });
+  await engine.ready();
+  const t0 = performance.now();
+  for (const c of all) await engine.decodeUtterance({ locale: 'en-US' }, c.pcm);
+  const wallS = (performance.now() - t0) / 1000;
+  await engine.close();
+  const audioS = all.reduce((s, c) => s + seconds(c), 0);
+  return { rtf: wallS / audioS, audioS, wallS };
+}
+
+async function startServer(workers: number): Promise<{ app: ParlanceApp; url: string; key: string; dir: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'parlance-bench-'));
+  const config = buildConfig({ host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'warn', engines: { pocketsphinx: { workers } }, limits: { maxSessions: 256 } });
+  const app = await buildApp(config);
+  await app.http.listen({ host: '127.0.0.1', port: 0 });
+  const addr = app.http.server.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no address');
+  return { app, url: `ws://127.0.0.1:${addr.port}`, key: app.defaultAccount.key1, dir };
+}
+
+interface SessionStats {
+  firstHypothesisMs: number[];
+  finalAfterEndMs: number[];
+  wallS: number;
+  errors: number;
+}
+
+/**
+ * Continuous recognition of one clip through the SDK. `realtime`: audio pushed at 1× in 100 ms chunks
+ * (latencies are measured against the wall-clock moment the audio was pushed); otherwise pushed all at
+ * once with the SDK's send throttle lifted (throughput).
+ */
+async function sdkSession(url: string, key: string, clip: Clip, realtime: boolean): Promise<SessionStats> {
+  const config = sdk.SpeechConfig.fromHost(new URL(url), key);
+  if (!realtime) config.setProperty('SPEECH-TransmitLengthBeforThrottleMs', '100000000');
+  const push = sdk.AudioInputStream.createPushStream(sdk.AudioStreamFormat.getWaveFormatPCM(16_000, 16, 1));
+  const recognizer = new sdk.SpeechRecognizer(config, sdk.AudioConfig.fromStreamInput(push));
+  const stats: SessionStats = { firstHypothesisMs: [], finalAfterEndMs: [], wallS: 0, errors: 0 };
+  const bytes = Buffer.from(clip.pcm.buffer, clip.pcm.byteOffset, clip.pcm.byteLength);
+  let t0 = 0;
+  let hypSeenFor = -1;
+  /** Wall-clock time (ms since t0) at which the audio up to `audioMs` had been pushed. */
+  const pushedAt = (audioMs: number): number => (realtime ? audioMs : 0);
+  await new Promise<void>((resolveDone) => {
+    recognizer.recognizing = (_s, e) => {
+      const startMs = e.result.offset / 10_000;
+      if (startMs !== hypSeenFor) {
+        hypSeenFor = startMs;
+        stats.firstHypothesisMs.push(performance.now() - t0 - pushedAt(startMs));
+      }
+    };
+    recognizer.recognized = (_s, e) => {
+      if (e.result.reason !== sdk.ResultReason.RecognizedSpeech) return;
+      const endMs = (e.result.offset + e.result.duration) / 10_000;
+      stats.finalAfterEndMs.push(performance.now() - t0 - pushedAt(endMs));
+    };
+    recognizer.canceled = (_s, e) => {
+      if (e.reason === sdk.CancellationReason.Error) stats.errors++;
+    };
+    recognizer.sessionStopped = () => {
+      stats.wallS = (performance.now() - t0) / 1000;
+      recognizer.stopContinuousRecognitionAsync(() => resolveDone(), () => resolveDone());
+    };
+    recognizer.startContinuousRecognitionAsync(
+      () => {
+        t0 = performance.now();
+        if (!realtime) {
+          push.write(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+          push.close();
+          return;
+        }
+        let pos = 0;
+        const chunk = 3200;
+        const timer = setInterval(() => {
+          // Catch up to the wall clock so pacing stays 1× even when timers fire late.
+          const due = Math.min(bytes.length, Math.floor(((performance.now() - t0) / 1000) * 32_000 / 2) * 2);
+          while (pos < due) {
+            const end = Math.min(due, pos + chunk);
+            const piece = bytes.subarray(pos, end);
+            push.write(piece.buffer.slice(piece.byteOffset, piece.byteOffset + piece.byteLength) as ArrayBuffer);
+            pos = end;
+          }
+          if (pos >= bytes.length) {
+            clearInterval(timer);
+            push.close();
+          }
+        }, 100);
+      },
+      () => {
+        stats.errors++;
+        resolveDone();
+      },
+    );
+  });
+  recognizer.close();
+  return stats;
+}
+
+async function main(): Promise<void> {
+  const all = clips();
+  const lines: string[] = [];
+  const started = new Date().toISOString();
+  process.stdout.write('raw engine RTF…\n');
+  const raw = await rawEngineRtf(all);
+
+  process.stdout.write('server + SDK throughput…\n');
+  const srv = await startServer(1);
+  const memBefore = process.memoryUsage().rss;
+  let wall = 0;
+  for (const c of all) wall += (await sdkSession(srv.url, srv.key, c, false)).wallS;
+  const serverRtf = wall / raw.audioS;
+
+  process.stdout.write('latency at 1× real time…\n');
+  const first: number[] = [];
+  const final: number[] = [];
+  for (const c of all.slice(0, 3)) {
+    const s = await sdkSession(srv.url, srv.key, c, true);
+    first.push(...s.firstHypothesisMs);
+    final.push(...s.finalAfterEndMs);
+  }
+  await srv.app.close();
+  rmSync(srv.dir, { recursive: true, force: true });
+
+  process.stdout.write('concurrent real-time sessions…\n');
+  const conc = await startServer(0);
+  const concurrency: Array<{ n: number; p95: number; errors: number; rssPerSessionMb: number; ok: boolean }> = [];
+  const clip = all[0];
+  if (!clip) throw new Error('no clip');
+  for (const n of [1, 2, 4, 6, 8]) {
+    const rss0 = process.memoryUsage().rss;
+    let peak = rss0;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
+    const results = await Promise.all(Array.from({ length: n }, () => sdkSession(conc.url, conc.key, clip, true)));
+    clearInterval(sampler);
+    const finals = results.flatMap((r) => r.finalAfterEndMs);
+    const errors = results.reduce((s, r) => s + r.errors, 0);
+    const p95 = pct(finals, 0.95);
+    // "Sustained": every session finished without error and finals kept within 3 s of end of speech.
+    const ok = errors === 0 && finals.length >= n && p95 < 3_000;
+    concurrency.push({ n, p95, errors, rssPerSessionMb: (peak - rss0) / n / 1e6, ok });
+    process.stdout.write(`  ${n} sessions: final p95 ${p95.toFixed(0)} ms, errors ${errors}\n`);
+    if (!ok) break;
+  }
+  await conc.app.close();
+  rmSync(conc.dir, { recursive: true, force: true });
+  const sustained = Math.max(0, ...concurrency.filter((c) => c.ok).map((c) => c.n));
+
+  lines.push('# Benchmarks', '');
+  lines.push(`Written by \`npm run bench\` on ${started}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}.`);
+  lines.push(`Audio: ${all.length} clips, ${raw.audioS.toFixed(1)} s (katiesteve_mono + 5 LibriVox clips).`, '');
+  lines.push('## Speech-to-text throughput', '');
+  lines.push('| path | wall time | real-time factor | ratio to raw engine |', '| --- | --- | --- | --- |');
+  lines.push(`| raw engine (PocketSphinx batch decode of whole files, 1 worker) | ${raw.wallS.toFixed(2)} s | ${raw.rtf.toFixed(3)} | 1.00 |`);
+  lines.push(
+    `| server + SDK (continuous, audio sent unthrottled, 1 worker; live partials + final re-decode) | ${wall.toFixed(2)} s | ${serverRtf.toFixed(3)} | ${(serverRtf / raw.rtf).toFixed(2)} |`,
+  );
+  lines.push('');
+  lines.push('## Latency at 1× real time (server + SDK, 1 worker, 3 clips)', '');
+  lines.push('| measure | samples | p50 | p95 |', '| --- | --- | --- | --- |');
+  lines.push(`| first hypothesis after speech start | ${first.length} | ${pct(first, 0.5).toFixed(0)} ms | ${pct(first, 0.95).toFixed(0)} ms |`);
+  lines.push(`| final result after end of speech | ${final.length} | ${pct(final, 0.5).toFixed(0)} ms | ${pct(final, 0.95).toFixed(0)} ms |`);
+  lines.push('');
+  lines.push('Final latency includes the segmentation silence (500 ms by default) the service must observe before it knows speech ended.', '');
+  lines.push(`## Concurrent real-time sessions (${cpus().length} workers, 19 s conversation each)`, '');
+  lines.push('| sessions | final p95 after end of speech | errors | RSS growth per session | sustained |', '| --- | --- | --- | --- | --- |');
+  for (const c of concurrency) {
+    lines.push(`| ${c.n} | ${c.p95.toFixed(0)} ms | ${c.errors} | ${c.rssPerSessionMb.toFixed(1)} MB | ${c.ok ? 'yes' : 'no'} |`);
+  }
+  lines.push('', `Sustained on this machine: **${sustained}** concurrent real-time sessions (all finished, final p95 < 3 s).`);
+  lines.push(`Process RSS at start of the server runs: ${(memBefore / 1e6).toFixed(0)} MB (server and SDK clients share one process).`, '');
+  writeFileSync(join(ROOT, 'docs/benchmarks.md'), lines.join('\n') + '\n');
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
