@@ -23,15 +23,6 @@ export async function serve(flags: ServeFlags): Promise<void> {
   if (flags.logLevel !== undefined) fromFlags['logLevel'] = flags.logLevel;
   const config = loadConfig({ ...(flags.config ? { file: flags.config } : {}), flags: fromFlags });
   const app = await buildApp(config);
-  const address = await app.http.listen({ host: config.host, port: config.port });
-  const url = new URL(address);
-  const shownHost = url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname;
-  // Printed on stdout (not the log) so scripts can wait for it; the key only when asked (make run).
-  process.stdout.write(`parlance ${config.region}: listening on http://${shownHost}:${url.port}\n`);
-  if (flags.printKey) {
-    process.stdout.write(`key1: ${app.defaultAccount.key1}\n`);
-    process.stdout.write(`try: parlance recognize --url ws://${shownHost}:${url.port} --key ${app.defaultAccount.key1} --file some.wav\n`);
-  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -47,4 +38,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const address = await app.http.listen({ host: config.host, port: config.port });
+  const url = new URL(address);
+  const shownHost = url.hostname.includes(':') ? `[${url.hostname}]` : url.hostname;
+  // Printed on stdout (not the log) so scripts can wait for the "listening on" line, which comes
+  // last; the key only when asked (make run).
+  if (flags.printKey) {
+    process.stdout.write(`key1: ${app.defaultAccount.key1}\n`);
+    process.stdout.write(`try: node dist/src/cli/main.js recognize --url ws://${shownHost}:${url.port} --key ${app.defaultAccount.key1} --file some.wav\n`);
+  }
+  process.stdout.write(`parlance ${app.defaultAccount.region}: listening on http://${shownHost}:${url.port}\n`);
 }

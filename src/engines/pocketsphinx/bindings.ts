@@ -32,9 +32,10 @@ export const DECODER_ARGS: readonly string[] = [
 const FRAME_MS = 10;
 
 /**
- * Confidence reported when the decoder built no word lattice, hence no posteriors (it happens when the search
- * ends with no word exits, e.g. on a few ms of audio). 0.5 says "unknown" without claiming either certainty or
- * rejection; it is only ever attached to such degenerate results.
+ * Confidence reported when the decoder built no word lattice, hence computed no posteriors. Not observed with
+ * our settings (`-bestpath` stays on, and a search without word exits yields no hypothesis at all), but then
+ * ps_seg_prob would return 0, i.e. log(1): "certain". 0.5 says "unknown" instead, claiming neither certainty
+ * nor rejection.
  */
 const UNKNOWN_CONFIDENCE = 0.5;
 
@@ -211,10 +212,6 @@ export class SphinxDecoder {
     return new SphinxDecoder(api, handle, paths);
   }
 
-  get inUtterance(): boolean {
-    return this.inUtt;
-  }
-
   private ptr(): Ptr {
     if (this.handle === undefined) throw stateError('decoder already freed');
     return this.handle;
@@ -228,8 +225,8 @@ export class SphinxDecoder {
    */
   decodeUtterance(input: Int16Array): EngineHypothesis {
     const ps = this.ptr();
-    const pcm = ditherDigitalSilence(input, new XorShift32());
     if (this.inUtt) throw stateError('decodeUtterance during a live utterance');
+    const pcm = ditherDigitalSilence(input, new XorShift32());
     this.check(this.api.ps_start_stream(ps), 'ps_start_stream');
     this.check(this.api.ps_start_utt(ps), 'ps_start_utt');
     this.inUtt = true;

@@ -43,8 +43,12 @@ export interface PocketSphinxEngineOptions {
 
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 
-/** How long close() lets a worker free its decoders before terminating it. */
-const SHUTDOWN_GRACE_MS = 5_000;
+/**
+ * How long close() lets a worker finish its current C call and free its decoders before terminating it.
+ * terminate() cannot interrupt C either, so this only matters for a worker that is truly stuck; a long
+ * decode (RTF ≈0.25, so ≈15 s for a minute of audio) is better waited for than leaked.
+ */
+const SHUTDOWN_GRACE_MS = 30_000;
 const RESPAWN_DELAY_MS = 100;
 const MAX_RESPAWN_DELAY_MS = 10_000;
 /** A worker that dies this many times in a row before it was ever ready is given up (it would never start). */
@@ -167,6 +171,11 @@ export class PocketSphinxEngine implements SttEngine {
     if (this.closing !== undefined) return Promise.reject(new EngineError('Aborted', 'engine closed'));
     if (this.fatal !== undefined) return Promise.reject(this.fatal);
 
+    const idle = this.idleSlot();
+    if (idle === undefined && this.queue.length >= this.options.maxQueuedDecodes) {
+      return Promise.reject(new EngineError('Overloaded', `PocketSphinx decode queue is full (${this.options.maxQueuedDecodes} waiting)`));
+    }
+
     return new Promise<EngineHypothesis>((resolve, reject) => {
       let settled = false;
       const onAbort = (): void => {
@@ -192,15 +201,8 @@ export class PocketSphinxEngine implements SttEngine {
           reject(e);
         },
       };
-      const slot = this.idleSlot();
-      if (slot !== undefined) {
-        this.startDecode(slot, job);
-      } else if (this.queue.length >= this.options.maxQueuedDecodes) {
-        job.reject(new EngineError('Overloaded', `PocketSphinx decode queue is full (${this.options.maxQueuedDecodes} waiting)`));
-        return;
-      } else {
-        this.queue.push(job);
-      }
+      if (idle !== undefined) this.startDecode(idle, job);
+      else this.queue.push(job);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
@@ -452,6 +454,8 @@ export class PocketSphinxEngine implements SttEngine {
         slot.state = 'closed';
         // No-op if it was ready before; otherwise ready() must not hang forever.
         slot.firstReady.reject(closedErr);
+        // Callers hear now, not after the C call in progress has finished.
+        this.failPending(slot, closedErr);
         const worker = slot.worker;
         if (worker === undefined) return;
         const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
@@ -461,7 +465,6 @@ export class PocketSphinxEngine implements SttEngine {
         const timer = setTimeout(() => void worker.terminate(), SHUTDOWN_GRACE_MS);
         await exited;
         clearTimeout(timer);
-        this.failPending(slot, closedErr);
       }),
     );
   }
