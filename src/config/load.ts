@@ -77,12 +77,35 @@ export function loadConfig(opts: LoadOptions = {}): Config {
 
 /** Validates a partial config (tests use this directly) and fills defaults. */
 export function buildConfig(partial: Plain): Config {
-  const withDefaults = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, structuredClone(partial)));
+  const withDefaults = Value.Default(ConfigSchema, coerce(ConfigSchema, structuredClone(partial)));
   if (!Value.Check(ConfigSchema, withDefaults)) {
     const problems = [...Value.Errors(ConfigSchema, withDefaults)].slice(0, 5).map((e) => `${e.path || '/'}: ${e.message}`);
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   return deepFreeze(withDefaults);
+}
+
+interface SchemaNode {
+  type?: unknown;
+  properties?: Record<string, unknown>;
+}
+
+/**
+ * Strings from env and flags become numbers or booleans only when they are exactly that (TypeBox's
+ * Value.Convert would turn "80.5" into 80 and "1e3" into 1); anything else stays a string so the
+ * schema check names the field.
+ */
+function coerce(schema: SchemaNode, value: unknown): unknown {
+  if (schema.type === 'object' && schema.properties && isPlain(value)) {
+    const out: Plain = { ...value };
+    for (const [k, sub] of Object.entries(schema.properties)) if (k in out) out[k] = coerce(sub as SchemaNode, out[k]);
+    return out;
+  }
+  if (typeof value !== 'string') return value;
+  if (schema.type === 'integer' && /^-?\d{1,15}$/.test(value)) return Number(value);
+  if (schema.type === 'number' && /^-?\d{1,15}(\.\d+)?$/.test(value)) return Number(value);
+  if (schema.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  return value;
 }
 
 function deepFreeze<T>(v: T): T {

@@ -27,4 +27,14 @@ export function redactUrl(url: string): string {
   return url.slice(0, q + 1) + redacted + (hashAt < 0 ? '' : url.slice(hashAt));
 }
 
-export const SECRET_HEADER_NAMES = ['ocp-apim-subscription-key', 'authorization', 'cookie', 'set-cookie'];
+/** Node lower-cases incoming header names; objects built in code may use the canonical spelling. */
+export const SECRET_HEADER_NAMES = [
+  'ocp-apim-subscription-key',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'Ocp-Apim-Subscription-Key',
+  'Authorization',
+  'Cookie',
+  'Set-Cookie',
+];

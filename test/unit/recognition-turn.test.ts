@@ -729,7 +729,6 @@ describe('RecognitionTurn: engine failures and abort', () => {
 
   it(
     'abort() in interactive mode while the final decode runs emits nothing afterwards',
-    { todo: 'bug: recognition-turn.ts final task calls listener.speechEndDetected() without checking `finished` (abort)' },
     async () => {
       const manual = manualDecodes();
       const { turn, rec } = makeTurn('interactive', new ScriptedEngine(manual.behaviour));
@@ -793,7 +792,6 @@ describe('RecognitionTurn: backpressure and limits', () => {
 
   it(
     'after the turn ended with finals still queued, backlogged is false and whenDrained() resolves',
-    { todo: 'bug: recognition-turn.ts #pendingFinals is never decremented for final tasks skipped after #finish() (engine error or abort), so backlogged stays true and whenDrained() never resolves' },
     async () => {
       const manual = manualDecodes();
       const { turn, rec } = makeTurn('conversation', new ScriptedEngine(manual.behaviour), { segmentationSilenceTimeoutMs: 200 });
@@ -813,7 +811,6 @@ describe('RecognitionTurn: backpressure and limits', () => {
 
   it(
     'after abort() with finals queued, whenDrained() resolves',
-    { todo: 'bug: recognition-turn.ts abort() leaves #pendingFinals counted, so whenDrained() called after abort never resolves' },
     async () => {
       const manual = manualDecodes();
       const { turn } = makeTurn('conversation', new ScriptedEngine(manual.behaviour), { segmentationSilenceTimeoutMs: 200 });
@@ -828,7 +825,6 @@ describe('RecognitionTurn: backpressure and limits', () => {
 
   it(
     'REST recognizeOnce: a body chunk holding several utterances does not stall the request',
-    { todo: 'bug: interactive turn keeps counting finals of utterances after the first (same write) in #pendingFinals; they are skipped after #finish(), so backlogged stays true and recognizeOnce hangs in whenDrained() on the next chunk' },
     async () => {
       const service = new RecognitionService(
         new ScriptedEngine(),
@@ -918,9 +914,6 @@ describe('RecognitionTurn: backpressure and limits', () => {
 
   it(
     'phrases cut by maxUtteranceMs do not decode the same audio twice',
-    {
-      todo: 'bug: recognition-turn.ts #onSegment gives the utterance after a forced break PREROLL_MS (500 ms) of audio before the break, which the previous utterance already decoded (phrase spans 500–2500 and 2000–4500)',
-    },
     async () => {
       const engine = new ScriptedEngine();
       const { turn, rec } = makeTurn('conversation', engine, { maxUtteranceMs: 2000 });

@@ -5,7 +5,7 @@ import { PcmNormalizer } from '../../kernel/audio/pcm-normalizer.js';
 import { EIGHT_BIT_PROBE_BYTES, guessEightBitEncoding } from '../../kernel/audio/eight-bit.js';
 import { SNIFF_PREFERRED_BYTES, sniffContainer, type ContentTypeAudio } from '../../kernel/audio/sniff.js';
 import { parseWavHeader } from '../../kernel/audio/wav.js';
-import { isServiceError } from '../../kernel/errors.js';
+import { isServiceError, type ServiceError } from '../../kernel/errors.js';
 import type { CompressedAudioDecoder } from '../ports/audio.js';
 import { Errors } from '../errors.js';
 
@@ -48,6 +48,7 @@ export class AudioInput {
   }
 
   #samplesOut = 0;
+  #failure: ServiceError | undefined;
 
   /** Duration of the PCM produced so far (16 kHz), whatever the consumer did with it. */
   get audioMs(): number {
@@ -74,7 +75,10 @@ export class AudioInput {
         if (stage.bytes >= EIGHT_BIT_PROBE_BYTES) this.#settleEightBit(stage);
         return;
       case 'compressed':
+        // A decoder that already failed takes no more bytes: report its error instead of waiting on it.
+        if (this.#failure) throw this.#failure;
         if (!stage.stream.write(bytes)) await waitDrain(stage.stream);
+        if (this.#failure) throw this.#failure;
         return;
       case 'pending': {
         stage.buffered.push(bytes);
@@ -100,8 +104,9 @@ export class AudioInput {
       const all = Buffer.concat(stage.buffered);
       if (all.length === 0) return;
       if (all.subarray(0, 4).toString('latin1') === 'RIFF') throw Errors.invalidAudio('The WAV header is incomplete.');
-      const normalizer = new PcmNormalizer(DEFAULT_STREAM_FORMAT);
-      this.#format = DEFAULT_STREAM_FORMAT;
+      const format = this.#declared.kind === 'wav' ? this.#declared.rawFallback : DEFAULT_STREAM_FORMAT;
+      const normalizer = new PcmNormalizer(format);
+      this.#format = format;
       this.#emit(normalizer.push(all));
       this.#emit(normalizer.flush());
       return;
@@ -179,7 +184,10 @@ export class AudioInput {
         if (data.length > 0) this.#emit(toInt16(data));
       });
       stream.on('end', () => resolve());
-      stream.on('error', (err: unknown) => reject(isServiceError(err) ? err : Errors.invalidAudio('The audio could not be decoded.', err)));
+      stream.on('error', (err: unknown) => {
+        this.#failure = isServiceError(err) ? err : Errors.invalidAudio('The audio could not be decoded.', err);
+        reject(this.#failure);
+      });
     });
     // The rejection is observed by end(); keep it from surfacing as unhandled before that.
     finished.catch(() => undefined);
@@ -202,6 +210,7 @@ function toInt16(buf: Buffer): Int16Array {
 }
 
 function waitDrain(stream: Duplex): Promise<void> {
+  if (stream.destroyed || stream.writableEnded) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       stream.off('drain', done);

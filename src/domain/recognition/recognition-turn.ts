@@ -55,6 +55,8 @@ export class RecognitionTurn {
   readonly #maxTurnSamples: number;
 
   #samplesIn = 0;
+  /** End (exclusive) of the audio already handed to a final decode. */
+  #decodedUpTo = 0;
   #utterance: Utterance | undefined;
   #chain: Promise<void> = Promise.resolve();
   #pendingFinals = 0;
@@ -91,7 +93,7 @@ export class RecognitionTurn {
 
   /** Whether the caller should wait (`whenDrained`) before writing more audio. */
   get backlogged(): boolean {
-    return this.#pendingFinals > MAX_PENDING_FINALS;
+    return !this.finished && this.#pendingFinals > MAX_PENDING_FINALS;
   }
 
   whenDrained(): Promise<void> {
@@ -106,7 +108,11 @@ export class RecognitionTurn {
     if (chunk.length > room) chunk = chunk.subarray(0, Math.max(0, room));
     this.#window.append(chunk);
     this.#samplesIn += chunk.length;
-    for (const ev of this.#segmenter.push(chunk)) this.#onSegment(ev);
+    for (const ev of this.#segmenter.push(chunk)) {
+      // An interactive turn stops at its first utterance end, even mid-chunk.
+      if (!this.#acceptingAudio) break;
+      this.#onSegment(ev);
+    }
     if (!this.#acceptingAudio) return;
     this.#feedLive();
     this.#checkInitialSilence();
@@ -134,7 +140,7 @@ export class RecognitionTurn {
         if (this.#opts.mode === 'dictation') {
           this.#emitPhrase({ status: 'end-of-dictation', offsetMs: endAtMs, durationMs: 0, displayText: '', alternatives: [] });
         }
-        this.#listener.speechEndDetected(endAtMs);
+        this.#emitSpeechEnd(endAtMs);
         this.#finish();
       });
     }
@@ -155,7 +161,8 @@ export class RecognitionTurn {
 
   #onSegment(ev: SegmentEvent): void {
     if (ev.type === 'speech-start') {
-      const start = Math.max(this.#window.startSample, msToSamples(ev.atMs - PREROLL_MS, ENGINE_SAMPLE_RATE));
+      // Pre-roll never reaches back into audio an earlier utterance already decoded (forced breaks).
+      const start = Math.max(this.#window.startSample, this.#decodedUpTo, msToSamples(ev.atMs - PREROLL_MS, ENGINE_SAMPLE_RATE));
       this.#utterance = {
         startSample: start,
         speechStartMs: ev.atMs,
@@ -179,6 +186,7 @@ export class RecognitionTurn {
     this.#closeLive(utt);
     const endSample = Math.min(this.#samplesIn, msToSamples(ev.atMs + TAIL_MS, ENGINE_SAMPLE_RATE));
     const pcm = this.#window.slice(utt.startSample, endSample);
+    this.#decodedUpTo = endSample;
     this.#window.dropBefore(endSample - msToSamples(PREROLL_MS, ENGINE_SAMPLE_RATE));
     const baseMs = samplesToMs(utt.startSample, ENGINE_SAMPLE_RATE);
     const interactive = this.#opts.mode === 'interactive';
@@ -188,6 +196,10 @@ export class RecognitionTurn {
       this.#endQueued = true;
     }
     this.#pendingFinals++;
+    const settled = (): void => {
+      this.#pendingFinals--;
+      if (!this.backlogged) this.#releaseDrainWaiters();
+    };
     this.#enqueue(async () => {
       // The utterance's newest partial goes out before its final, so every phrase is preceded by a
       // hypothesis whenever the live decoder produced one (partials held back while earlier finals ran).
@@ -199,18 +211,15 @@ export class RecognitionTurn {
         phrase = this.#toPhrase(hyp, baseMs, utt.speechStartMs, ev.atMs);
       } catch (err) {
         phrase = this.#errorPhrase(err);
-      } finally {
-        this.#pendingFinals--;
-        if (!this.backlogged) this.#releaseDrainWaiters();
       }
-      if (interactive) this.#listener.speechEndDetected(ev.atMs);
+      if (interactive) this.#emitSpeechEnd(ev.atMs);
       this.#emitPhrase(phrase);
       if (phrase.status === 'error' || interactive) {
         this.#acceptingAudio = false;
         this.#endQueued = true;
         this.#finish();
       }
-    });
+    }, settled);
   }
 
   #feedLive(): void {
@@ -323,6 +332,10 @@ export class RecognitionTurn {
     if (!this.finished) this.#listener.phrase(p);
   }
 
+  #emitSpeechEnd(atMs: number): void {
+    if (!this.finished) this.#listener.speechEndDetected(atMs);
+  }
+
   #finish(): void {
     if (this.finished) return;
     this.#ended = true;
@@ -333,13 +346,15 @@ export class RecognitionTurn {
     this.#releaseDrainWaiters();
   }
 
-  #enqueue(task: () => Promise<void>): void {
+  /** Runs `task` after every earlier one, unless the turn is over by then; `always` runs either way. */
+  #enqueue(task: () => Promise<void>, always?: () => void): void {
     this.#chain = this.#chain.then(async () => {
-      if (this.finished) return;
       try {
-        await task();
+        if (!this.finished) await task();
       } catch (err) {
         this.#deps.logger.error({ err }, 'recognition turn task failed');
+      } finally {
+        always?.();
       }
     });
   }

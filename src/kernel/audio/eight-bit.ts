@@ -10,9 +10,13 @@ export const EIGHT_BIT_PROBE_BYTES = 4000;
  *
  * Why: the JS Speech SDK's `AudioConfig.fromWavFileInput` rewrites every WAV header as PCM
  * (format tag 1) and keeps only rate, bits and channels, so G.711 files arrive declared as 8-bit
- * unsigned PCM (SDK 1.52, FileAudioSource.readHeader). Speech is quiet most of the time, so the right
- * decoding is the one with the smallest typical amplitude: µ-law silence (0xFF/0x7F) read as u8 is
- * near full scale, u8 silence (0x80) read as µ-law is near full scale, and so on.
+ * unsigned PCM (SDK 1.52, FileAudioSource.readHeader).
+ *
+ * Two cues, in order: (1) smoothness — real audio sampled at 8–48 kHz is strongly correlated from one
+ * sample to the next, while a wrong decoding scrambles magnitudes, so the decoding with the clearly
+ * highest lag-1 autocorrelation wins; (2) when that does not separate them (near-silence), quietness —
+ * speech is quiet most of the time, so the decoding with the smallest median amplitude wins (µ-law
+ * silence 0xFF/0x7F read as u8 is near full scale, u8 silence 0x80 read as µ-law likewise).
  */
 export function guessEightBitEncoding(bytes: Uint8Array): EightBitEncoding {
   const candidates: Array<[EightBitEncoding, (b: number) => number]> = [
@@ -20,16 +24,42 @@ export function guessEightBitEncoding(bytes: Uint8Array): EightBitEncoding {
     ['mulaw', mulawToLinear],
     ['alaw', alawToLinear],
   ];
+  const scored = candidates
+    .map(([name, decode]) => ({ name, r: lagOneCorrelation(bytes, decode), quiet: medianAbs(bytes, decode) }))
+    .sort((a, b) => b.r - a.r);
+  const [first, second] = scored;
+  if (first && second && first.r > 0.5 && first.r - second.r > 0.05) return first.name;
   let best: EightBitEncoding = 'pcm-u8';
-  let bestScore = Infinity;
-  for (const [name, decode] of candidates) {
-    const score = medianAbs(bytes, decode);
-    if (score < bestScore) {
-      bestScore = score;
-      best = name;
+  let bestQuiet = Infinity;
+  for (const c of scored) {
+    if (c.quiet < bestQuiet) {
+      bestQuiet = c.quiet;
+      best = c.name;
     }
   }
   return best;
+}
+
+/** Mean-removed lag-1 autocorrelation coefficient of the decoded signal (0 for a constant signal). */
+function lagOneCorrelation(bytes: Uint8Array, decode: (b: number) => number): number {
+  const n = bytes.length;
+  if (n < 2) return 0;
+  const table = new Float64Array(256);
+  for (let b = 0; b < 256; b++) table[b] = decode(b);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += table[bytes[i] ?? 0] ?? 0;
+  mean /= n;
+  let num = 0;
+  let den = 0;
+  let prev = (table[bytes[0] ?? 0] ?? 0) - mean;
+  den += prev * prev;
+  for (let i = 1; i < n; i++) {
+    const x = (table[bytes[i] ?? 0] ?? 0) - mean;
+    num += x * prev;
+    den += x * x;
+    prev = x;
+  }
+  return den === 0 ? 0 : num / den;
 }
 
 function medianAbs(bytes: Uint8Array, decode: (b: number) => number): number {
