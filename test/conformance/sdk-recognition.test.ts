@@ -87,6 +87,31 @@ describe('Speech SDK (npm) against Parlance: recognition over WebSocket', () => 
     if (canceled) assert.equal(canceled.cancellation?.reason, sdk.CancellationReason.EndOfStream);
   });
 
+  it('initial silence timeout from the SDK property gives NoMatch with InitialSilenceTimeout', async () => {
+    const config = hostConfig();
+    config.setProperty(sdk.PropertyId.SpeechServiceConnection_InitialSilenceTimeoutMs, '1000');
+    const { result } = await recognizeOnce(config, readFileSync(join(SDK_AUDIO, 'initialSilence5s.wav')));
+    assert.equal(result.reason, sdk.ResultReason.NoMatch);
+    assert.equal(sdk.NoMatchDetails.fromResult(result).reason, sdk.NoMatchReason.InitialSilenceTimeout);
+  });
+
+  it('the same file without the short timeout finds the speech after 5 s of silence', async () => {
+    const config = hostConfig();
+    config.setProperty(sdk.PropertyId.SpeechServiceConnection_InitialSilenceTimeoutMs, '10000');
+    const { result } = await recognizeOnce(config, readFileSync(join(SDK_AUDIO, 'initialSilence5s.wav')));
+    assert.equal(result.reason, sdk.ResultReason.RecognizedSpeech);
+    assert.ok(result.offset > 4 * 10_000_000, `speech starts after the silence (offset ${result.offset})`);
+  });
+
+  it('dictation mode (continuous) recognizes and ends cleanly', async () => {
+    const config = hostConfig();
+    config.enableDictation();
+    const events = await recognizeContinuous(config, readFileSync(join(SDK_AUDIO, 'myVoiceIsMyPassportVerifyMe01.wav')));
+    const recognized = events.filter((e) => e.kind === 'recognized' && e.reason === sdk.ResultReason.RecognizedSpeech);
+    assert.equal(recognized.map((e) => e.text).join(' '), 'My voice is my passport verify me.');
+    assert.equal(events[events.length - 1]?.kind, 'sessionStopped');
+  });
+
   it('a wrong key yields a cancellation, not a hang', async () => {
     const config = sdk.SpeechConfig.fromHost(new URL(server.wsUrl), 'not-a-valid-key');
     const { result, canceled } = await recognizeOnce(config, readFileSync(join(SDK_AUDIO, 'whatstheweatherlike.wav')));

@@ -61,7 +61,10 @@ export class RecognitionTurn {
   #chain: Promise<void> = Promise.resolve();
   #pendingFinals = 0;
   #drainWaiters: Array<() => void> = [];
+  /** Speech seen that may still become words (reset when an interactive utterance was only noise). */
   #anySpeech = false;
+  #startReported = false;
+  #heldNoMatch: PhraseResult | undefined;
   #initialSilenceReported = false;
   #acceptingAudio = true;
   #ended = false;
@@ -133,7 +136,9 @@ export class RecognitionTurn {
     if (!this.#endQueued) {
       const endAtMs = this.audioMs;
       this.#enqueue(async () => {
-        if (!this.#anySpeech && !this.#initialSilenceReported && this.#samplesIn > 0) {
+        if (this.#heldNoMatch) {
+          this.#emitPhrase(this.#heldNoMatch);
+        } else if (!this.#anySpeech && !this.#initialSilenceReported && this.#samplesIn > 0) {
           this.#initialSilenceReported = true;
           this.#emitPhrase(this.#silencePhrase());
         }
@@ -173,8 +178,9 @@ export class RecognitionTurn {
         lastSent: '',
         finalized: false,
       };
-      if (!this.#anySpeech) {
-        this.#anySpeech = true;
+      this.#anySpeech = true;
+      if (!this.#startReported) {
+        this.#startReported = true;
         this.#listener.speechStartDetected(ev.atMs);
       }
       return;
@@ -190,11 +196,6 @@ export class RecognitionTurn {
     this.#window.dropBefore(endSample - msToSamples(PREROLL_MS, ENGINE_SAMPLE_RATE));
     const baseMs = samplesToMs(utt.startSample, ENGINE_SAMPLE_RATE);
     const interactive = this.#opts.mode === 'interactive';
-    if (interactive) {
-      // Interactive turns carry exactly one phrase: stop listening now.
-      this.#acceptingAudio = false;
-      this.#endQueued = true;
-    }
     this.#pendingFinals++;
     const settled = (): void => {
       this.#pendingFinals--;
@@ -211,6 +212,13 @@ export class RecognitionTurn {
         phrase = this.#toPhrase(hyp, baseMs, utt.speechStartMs, ev.atMs);
       } catch (err) {
         phrase = this.#errorPhrase(err);
+      }
+      if (interactive && phrase.status === 'no-match') {
+        // Noise, not words: an interactive turn keeps listening for speech (and its initial-silence
+        // timer runs again); the NoMatch is reported only if nothing better comes.
+        this.#heldNoMatch ??= phrase;
+        this.#anySpeech = false;
+        return;
       }
       if (interactive) this.#emitSpeechEnd(ev.atMs);
       this.#emitPhrase(phrase);
@@ -261,7 +269,8 @@ export class RecognitionTurn {
   #checkInitialSilence(): void {
     const timeout = this.#opts.initialSilenceTimeoutMs;
     if (this.#anySpeech || this.#initialSilenceReported || timeout <= 0 || this.audioMs < timeout) return;
-    if (this.#segmenter.inSpeech) return;
+    // Speech that is open or still being decoded may turn out to be words.
+    if (this.#segmenter.inSpeech || this.#utterance || this.#pendingFinals > 0) return;
     this.#initialSilenceReported = true;
     const phrase = this.#silencePhrase();
     if (this.#opts.mode === 'interactive') {

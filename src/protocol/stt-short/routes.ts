@@ -27,6 +27,18 @@ export async function sttShortRoutes(app: FastifyInstance, opts: SttShortOptions
   app.addContentTypeParser('*', { bodyLimit: opts.maxBodyBytes }, (_req: FastifyRequest, payload: IncomingMessage, done) => done(null, payload));
 
   const handler = async (req: FastifyRequest<{ Params: { mode: string } }>, reply: FastifyReply): Promise<unknown> => {
+    const body = req.body as IncomingMessage | undefined;
+    try {
+      return await recognize(req, reply, body);
+    } catch (err) {
+      // Answering while the client is still uploading makes it see a reset instead of our error:
+      // read (and drop) what remains of the body first, within the body limit and a short time.
+      if (body && !body.readableEnded && !body.destroyed) await drain(body, opts.maxBodyBytes, 5_000);
+      throw err;
+    }
+  };
+
+  const recognize = async (req: FastifyRequest<{ Params: { mode: string } }>, reply: FastifyReply, body: IncomingMessage | undefined): Promise<unknown> => {
     const mode = parseMode(req.params.mode);
     if (!mode) throw Errors.notFound();
     const request = recognitionRequestFromQuery(req.query, mode);
@@ -35,7 +47,6 @@ export async function sttShortRoutes(app: FastifyInstance, opts: SttShortOptions
     }
     const declared = declaredAudio(req.headers['content-type']);
     const options = opts.recognition.resolveOptions(request);
-    const body = req.body as IncomingMessage | undefined;
     if (!body || typeof (body as AsyncIterable<Buffer>)[Symbol.asyncIterator] !== 'function') {
       throw Errors.invalidAudio('The request contains no audio.');
     }
@@ -47,7 +58,7 @@ export async function sttShortRoutes(app: FastifyInstance, opts: SttShortOptions
     };
     reply.raw.once('close', onClose);
     try {
-      const phrase = await opts.recognition.recognizeOnce(options, boundedBody(body, opts.maxBodyBytes), {
+      const phrase = await opts.recognition.recognizeOnce(options, boundedBody(body.iterator({ destroyOnReturn: false }), opts.maxBodyBytes), {
         maxAudioMs: opts.maxAudioSeconds * 1000,
         declared,
         signal: abort.signal,
@@ -57,8 +68,6 @@ export async function sttShortRoutes(app: FastifyInstance, opts: SttShortOptions
     } finally {
       clearTimeout(timer);
       reply.raw.off('close', onClose);
-      // An early error leaves unread body bytes; discard them so the connection can be reused or closed cleanly.
-      if (!body.readableEnded) body.resume();
     }
   };
 
@@ -73,11 +82,37 @@ function declaredAudio(contentType: string | undefined): DeclaredAudio {
   return c;
 }
 
-async function* boundedBody(body: AsyncIterable<Buffer>, maxBytes: number): AsyncIterable<Buffer> {
+async function* boundedBody(body: AsyncIterable<unknown>, maxBytes: number): AsyncIterable<Buffer> {
   let total = 0;
-  for await (const chunk of body) {
+  for await (const raw of body) {
+    const chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(String(raw));
     total += chunk.length;
     if (total > maxBytes) throw Errors.payloadTooLarge(maxBytes);
     yield chunk;
   }
+}
+
+/** Reads and discards the rest of a request body, up to `maxBytes` or `timeoutMs`. */
+async function drain(body: IncomingMessage, maxBytes: number, timeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    let seen = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      body.off('data', onData);
+      body.off('end', done);
+      body.off('error', done);
+      body.off('close', done);
+      resolve();
+    };
+    const onData = (chunk: Buffer): void => {
+      seen += chunk.length;
+      if (seen > maxBytes) done();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    body.on('data', onData);
+    body.once('end', done);
+    body.once('error', done);
+    body.once('close', done);
+    body.resume();
+  });
 }
