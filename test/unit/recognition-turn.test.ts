@@ -511,6 +511,42 @@ describe('RecognitionTurn: interactive', () => {
     assert.equal(turn.audioMs, audioMs, 'audio after the phrase is not taken');
   });
 
+  it('an utterance the engine finds no words in (noise) does not end an interactive turn', async () => {
+    // First burst decodes to nothing (a cough, a click); the second is the speech.
+    const engine = new ScriptedEngine(async (call) => (call.index === 0 ? { text: '', words: [], confidence: 0 } : wordsFromEnergy(call.pcm, ['real', 'speech'])));
+    const { turn, rec } = makeTurn('interactive', engine, { initialSilenceTimeoutMs: 5_000 });
+    await feed(turn, synth([300, 400, 900, 1000, 900]));
+    await tick();
+    assert.equal(turn.finished, true);
+    checkInvariants(rec);
+    assert.deepEqual(
+      rec.phrases.map((p) => p.status),
+      ['success'],
+    );
+    assert.equal(rec.phrases[0]?.alternatives[0]?.lexical, 'real speech');
+  });
+
+  it('noise only: NoMatch at the end of the stream, or the initial silence timeout when it runs out first', async () => {
+    const noWords = async (): Promise<EngineHypothesis> => ({ text: '', words: [], confidence: 0 });
+    const a = makeTurn('interactive', new ScriptedEngine(noWords), { initialSilenceTimeoutMs: 10_000 });
+    await feed(a.turn, synth([300, 400, 900]));
+    await a.turn.end();
+    checkInvariants(a.rec);
+    assert.deepEqual(
+      a.rec.phrases.map((p) => p.status),
+      ['no-match'],
+    );
+    const b = makeTurn('interactive', new ScriptedEngine(noWords), { initialSilenceTimeoutMs: 1_500 });
+    await feed(b.turn, synth([300, 400, 2000]));
+    await tick();
+    assert.equal(b.turn.finished, true, 'the timeout ends the turn without end()');
+    checkInvariants(b.rec);
+    assert.deepEqual(
+      b.rec.phrases.map((p) => p.status),
+      ['initial-silence-timeout'],
+    );
+  });
+
   it('an utterance still open at end() is flushed as the one phrase', async () => {
     const { turn, rec } = makeTurn('interactive', new ScriptedEngine());
     await feed(turn, synth([600, 1200]));
