@@ -177,21 +177,26 @@ async function main(): Promise<void> {
 
   process.stdout.write('concurrent real-time sessions…\n');
   const conc = await startServer(0);
+  // Memory per session: growth over the idle server (engine workers loaded, no session yet), so pooled
+  // live decoders created for the sessions are counted, divided by the number of concurrent sessions.
+  const idleRss = process.memoryUsage().rss;
   const concurrency: Array<{ n: number; p95: number; errors: number; rssPerSessionMb: number; ok: boolean }> = [];
   const clip = all[0];
   if (!clip) throw new Error('no clip');
-  for (const n of [1, 2, 4, 6, 8]) {
-    const rss0 = process.memoryUsage().rss;
-    let peak = rss0;
+  let baselineP95 = Infinity;
+  for (const n of [1, 2, 3, 4, 6, 8]) {
+    let peak = process.memoryUsage().rss;
     const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 200);
     const results = await Promise.all(Array.from({ length: n }, () => sdkSession(conc.url, conc.key, clip, true)));
     clearInterval(sampler);
     const finals = results.flatMap((r) => r.finalAfterEndMs);
     const errors = results.reduce((s, r) => s + r.errors, 0);
     const p95 = pct(finals, 0.95);
-    // "Sustained": every session finished without error and finals kept within 3 s of end of speech.
-    const ok = errors === 0 && finals.length >= n && p95 < 3_000;
-    concurrency.push({ n, p95, errors, rssPerSessionMb: (peak - rss0) / n / 1e6, ok });
+    // "Sustained": every session finished without error, and finals came no more than 1.5 s later than
+    // with a single session (the machine keeps up with real time instead of falling behind).
+    if (n === 1) baselineP95 = p95;
+    const ok = errors === 0 && finals.length >= n && p95 <= baselineP95 + 1_500;
+    concurrency.push({ n, p95, errors, rssPerSessionMb: (peak - idleRss) / n / 1e6, ok });
     process.stdout.write(`  ${n} sessions: final p95 ${p95.toFixed(0)} ms, errors ${errors}\n`);
     if (!ok) break;
   }
@@ -216,11 +221,12 @@ async function main(): Promise<void> {
   lines.push('');
   lines.push('Final latency includes the segmentation silence (500 ms by default) the service must observe before it knows speech ended.', '');
   lines.push(`## Concurrent real-time sessions (${cpus().length} workers, 19 s conversation each)`, '');
-  lines.push('| sessions | final p95 after end of speech | errors | RSS growth per session | sustained |', '| --- | --- | --- | --- | --- |');
+  lines.push('| sessions | final p95 after end of speech | errors | memory per session (peak RSS over the idle server ÷ sessions) | sustained |', '| --- | --- | --- | --- | --- |');
   for (const c of concurrency) {
     lines.push(`| ${c.n} | ${c.p95.toFixed(0)} ms | ${c.errors} | ${c.rssPerSessionMb.toFixed(1)} MB | ${c.ok ? 'yes' : 'no'} |`);
   }
-  lines.push('', `Sustained on this machine: **${sustained}** concurrent real-time sessions (all finished, final p95 < 3 s).`);
+  lines.push('', `Sustained on this machine: **${sustained}** concurrent real-time sessions (all finished, final p95 within 1.5 s of the single-session p95).`);
+  lines.push('RSS growth per session is dominated by live decoders for partial results (≈100 MB each, created on demand and pooled; see docs/adr/0001).');
   lines.push(`Process RSS at start of the server runs: ${(memBefore / 1e6).toFixed(0)} MB (server and SDK clients share one process).`, '');
   writeFileSync(join(ROOT, 'docs/benchmarks.md'), lines.join('\n') + '\n');
   process.stdout.write(lines.join('\n') + '\n');

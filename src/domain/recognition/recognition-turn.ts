@@ -204,12 +204,14 @@ export class RecognitionTurn {
     this.#enqueue(async () => {
       // The utterance's newest partial goes out before its final, so every phrase is preceded by a
       // hypothesis whenever the live decoder produced one (partials held back while earlier finals ran).
+      // The final decode starts at once (not after the last partial): it is what the client waits for.
+      const decoded = this.#deps.engine.decodeUtterance(this.#opts.model, pcm, this.#abort.signal);
+      decoded.catch(() => undefined);
       await utt.liveTail;
       this.#sendHypothesis(utt);
       let phrase: PhraseResult;
       try {
-        const hyp = await this.#deps.engine.decodeUtterance(this.#opts.model, pcm, this.#abort.signal);
-        phrase = this.#toPhrase(hyp, baseMs, utt.speechStartMs, ev.atMs);
+        phrase = this.#toPhrase(await decoded, baseMs, utt.speechStartMs, ev.atMs);
       } catch (err) {
         phrase = this.#errorPhrase(err);
       }

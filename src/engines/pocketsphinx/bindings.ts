@@ -28,6 +28,13 @@ export const DECODER_ARGS: readonly string[] = [
   '-logfn', '/dev/null',
 ];
 
+/**
+ * Extra arguments for live decoders, which only give partial hypotheses (finals come from a whole-utterance
+ * batch decode): no second (flat-lexicon) pass and no lattice, which PocketSphinx would otherwise run when
+ * each live utterance ends, costing worker time that the pending final decode is waiting for.
+ */
+export const LIVE_DECODER_ARGS: readonly string[] = ['-fwdflat', 'no', '-bestpath', 'no'];
+
 /** PocketSphinx's default front end: 100 frames per second. */
 const FRAME_MS = 10;
 
@@ -195,12 +202,12 @@ export class SphinxDecoder {
    * Loads a decoder (≈0.5 s). @throws EngineError `ModelLoadFailed` when a model file is missing or rejected
    * (the C library's reason goes to /dev/null, so we check the files first to give a useful message).
    */
-  static create(paths: SphinxModelPaths): SphinxDecoder {
+  static create(paths: SphinxModelPaths, purpose: 'batch' | 'live' = 'batch'): SphinxDecoder {
     const api = loadSphinx();
     for (const [what, file] of [['acoustic model', paths.hmm], ['language model', paths.lm], ['dictionary', paths.dict]] as const) {
       if (!fs.existsSync(file)) throw new EngineError('ModelLoadFailed', `PocketSphinx ${what} not found: ${file}`);
     }
-    const args = ['-hmm', paths.hmm, '-lm', paths.lm, '-dict', paths.dict, ...DECODER_ARGS];
+    const args = ['-hmm', paths.hmm, '-lm', paths.lm, '-dict', paths.dict, ...DECODER_ARGS, ...(purpose === 'live' ? LIVE_DECODER_ARGS : [])];
     const config = api.cmd_ln_init(null, api.ps_args(), 1, ...args.flatMap((a) => ['str', a]), 'void *', null);
     if (config === null) throw new EngineError('ModelLoadFailed', `PocketSphinx rejected the decoder arguments ${args.join(' ')}`);
     // ps_init retains the config it keeps; dropping our reference right away means ps_free releases everything.

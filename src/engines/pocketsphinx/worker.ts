@@ -153,7 +153,7 @@ class DecoderHost {
         evicted = true;
       }
       entryId = this.nextLiveId++;
-      this.live.set(entryId, { decoder: SphinxDecoder.create(model), inUse: false });
+      this.live.set(entryId, { decoder: SphinxDecoder.create(model, 'live'), inUse: false });
       created = true;
     }
     const entry = this.liveEntry(entryId);
