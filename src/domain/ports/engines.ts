@@ -70,3 +70,66 @@ export class EngineError extends Error {
     this.kind = kind;
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Text-to-speech
+
+export type VoiceGender = 'Female' | 'Male' | 'Neutral';
+
+/** A voice an engine can speak with, in Parlance's terms (the Azure-shaped catalogue is built on top). */
+export interface TtsVoice {
+  /** Unique across engines: "<engine>:<engine voice name>", e.g. "flite:slt", "espeak-ng:en-us". */
+  id: string;
+  engine: string;
+  /** Short human name, e.g. "Slt". */
+  name: string;
+  /** BCP-47 locale, e.g. "en-US". */
+  locale: string;
+  gender: VoiceGender;
+  /** Native output rate of `audio` events. */
+  sampleRate: number;
+  /** Typical speaking rate at prosody rate 1. */
+  wordsPerMinute: number;
+}
+
+/** Prosody as multipliers of the voice's defaults (SSML's relative and absolute values are converted to these). */
+export interface Prosody {
+  /** Speaking rate, 1 = default; bounded 0.25..4. */
+  rate: number;
+  /** Pitch, 1 = default; bounded 0.5..2. */
+  pitch: number;
+  /** Volume (linear gain), 1 = default; bounded 0..4. Applied by the domain, engines may ignore it. */
+  volume: number;
+}
+
+export interface SynthesisInput {
+  /** Plain text to speak (SSML already resolved: say-as expanded, sub aliases substituted). */
+  text: string;
+  voiceId: string;
+  prosody: Prosody;
+}
+
+/**
+ * What an engine yields, in audio-time order. Offsets are ms from the start of this call's audio;
+ * text positions index `SynthesisInput.text` (UTF-16 code units).
+ */
+export type SynthesisEvent =
+  | { type: 'audio'; pcm: Int16Array }
+  | { type: 'word'; textOffset: number; textLength: number; audioOffsetMs: number; durationMs: number }
+  /** A phone (engine's own symbol set, declared by `phoneSet`) starting at `audioOffsetMs`, for visemes. */
+  | { type: 'phone'; phone: string; audioOffsetMs: number; durationMs: number };
+
+export interface TtsEngine {
+  readonly id: string;
+  /** 'arpabet' (CMU, lower-case, as flite/festival) or 'espeak' (eSpeak NG mnemonics). */
+  readonly phoneSet: 'arpabet' | 'espeak';
+  voices(): readonly TtsVoice[];
+  /**
+   * Synthesizes `input.text`. Audio arrives in pieces as it is produced (at least sentence by sentence), so
+   * the first bytes can leave before the whole text is done. Throws EngineError('UnsupportedLocale') for an
+   * unknown voice id, 'Overloaded' when its queue is full, 'Aborted' when `signal` fires.
+   */
+  synthesize(input: SynthesisInput, signal?: AbortSignal): AsyncIterable<SynthesisEvent>;
+  ready(): Promise<void>;
+  close(): Promise<void>;
+}
