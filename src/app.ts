@@ -19,6 +19,11 @@ import { sttShortRoutes } from './protocol/stt-short/routes.js';
 import { SessionRegistry, speechWsRoutes } from './protocol/speech-ws/routes.js';
 import { PocketSphinxEngine } from './engines/pocketsphinx/index.js';
 import { FfmpegAudioDecoder } from './engines/ffmpeg/index.js';
+import { FfmpegAudioEncoder } from './engines/ffmpeg/encoder.js';
+import { FliteEngine } from './engines/flite/index.js';
+import type { TtsEngine } from './domain/ports/engines.js';
+import { SynthesisService } from './domain/synthesis/synthesis-service.js';
+import { ttsRestRoutes } from './protocol/tts-rest/routes.js';
 import { FakeSttEngine } from './engines/fake/index.js';
 import { openSqlite } from './storage/sqlite/open.js';
 import { SqlAccountRepository } from './storage/sql/account-repository.js';
@@ -30,6 +35,7 @@ export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.j
 /** What tests and the CLI may substitute; everything else comes from config. */
 export interface AppOverrides {
   sttEngine?: SttEngine;
+  ttsEngines?: TtsEngine[];
   clock?: Clock;
   /** Where log lines go (tests capture them to check redaction). */
   logStream?: DestinationStream;
@@ -62,11 +68,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   // Engines
   const engine = overrides.sttEngine ?? createSttEngine(config, logger);
   const decoder: CompressedAudioDecoder = new FfmpegAudioDecoder({ ffmpegPath: config.engines.ffmpegPath, logger });
+  const ttsEngines = overrides.ttsEngines ?? createTtsEngines(config);
   let ready = false;
-  const engineReady = engine.ready().then(() => {
+  const engineReady = Promise.all([engine.ready(), ...ttsEngines.map((e) => e.ready())]).then(() => {
     ready = true;
   });
   const recognition = new RecognitionService(engine, decoder, config.recognition, logger);
+  const synthesis = new SynthesisService(
+    ttsEngines,
+    new FfmpegAudioEncoder({ ffmpegPath: config.engines.ffmpegPath, logger }),
+    { maxAudioMs: config.tts.maxAudioSeconds * 1000, maxSsmlBytes: config.tts.maxSsmlBytes, maxVoiceElements: config.tts.maxVoiceElements },
+    logger,
+    { aliases: config.tts.voiceAliases },
+  );
 
   // HTTP and WebSocket surfaces
   const http = Fastify({
@@ -95,8 +109,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       maxBodyBytes: config.limits.restMaxBodyBytes,
       requestTimeoutMs: config.limits.requestTimeoutMs,
     });
+    await scope.register(ttsRestRoutes, {
+      synthesis,
+      maxSsmlBytes: config.tts.maxSsmlBytes,
+      requestTimeoutMs: config.limits.requestTimeoutMs,
+    });
     await scope.register(speechWsRoutes, {
       recognition,
+      synthesis,
       sessions,
       maxTurnAudioMs: config.limits.maxTurnAudioSeconds * 1000,
       idleTimeoutMs: config.limits.wsIdleTimeoutMs,
@@ -114,12 +134,20 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       closing ??= (async () => {
         await sessions.drain(config.limits.shutdownGraceMs);
         await http.close();
-        await engine.close();
+        await Promise.all([engine.close(), ...ttsEngines.map((e) => e.close())]);
         await db.destroy();
       })();
       return closing;
     },
   };
+}
+
+function createTtsEngines(config: Config): TtsEngine[] {
+  const engines: TtsEngine[] = [];
+  for (const name of config.tts.engines) {
+    if (name === 'flite') engines.push(new FliteEngine({ workers: config.tts.fliteWorkers }));
+  }
+  return engines;
 }
 
 function createSttEngine(config: Config, logger: Logger): SttEngine {

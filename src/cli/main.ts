@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import { VERSION } from '../app.js';
 import { recognize } from './recognize.js';
 import { serve } from './serve.js';
+import { synthesize } from './synthesize.js';
 
 const program = new Command();
 program.name('parlance').description('Self-hosted speech service that speaks Azure AI Speech protocols').version(VERSION);
@@ -33,6 +34,20 @@ program
   .option('--key <key>', 'subscription key')
   .action(async (opts: Parameters<typeof recognize>[0]) => {
     process.exitCode = await recognize(opts);
+  });
+
+program
+  .command('synthesize')
+  .description('synthesize text or an SSML file to an audio file through a server')
+  .option('--text <text>', 'text to speak')
+  .option('--ssml-file <file>', 'SSML document to speak')
+  .option('--voice <name>', 'voice (Azure or local short name)', 'en-US-AvaMultilingualNeural')
+  .option('--format <name>', 'output format (X-Microsoft-OutputFormat)', 'riff-24khz-16bit-mono-pcm')
+  .requiredOption('--out <file>', 'where to write the audio')
+  .option('--url <url>', 'server URL', 'http://127.0.0.1:5000')
+  .option('--key <key>', 'subscription key')
+  .action(async (opts: Parameters<typeof synthesize>[0]) => {
+    process.exitCode = await synthesize(opts);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

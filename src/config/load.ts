@@ -105,6 +105,16 @@ function coerce(schema: SchemaNode, value: unknown): unknown {
   if (schema.type === 'integer' && /^-?\d{1,15}$/.test(value)) return Number(value);
   if (schema.type === 'number' && /^-?\d{1,15}(\.\d+)?$/.test(value)) return Number(value);
   if (schema.type === 'boolean' && (value === 'true' || value === 'false')) return value === 'true';
+  // Lists from env or flags: "flite,espeak-ng".
+  if (schema.type === 'array') return value.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  // Maps from env or flags: JSON text ('{"en-US-JennyNeural":"en-US-SltFlite"}').
+  if (schema.type === 'object' && value.trim().startsWith('{')) {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value;
+    }
+  }
   return value;
 }
 

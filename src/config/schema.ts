@@ -34,6 +34,26 @@ export const ConfigSchema = Type.Object({
     },
     { default: {} },
   ),
+  tts: Type.Object(
+    {
+      /** Engines to start; a voice of an engine not listed is not offered. */
+      engines: Type.Array(Type.Union([Type.Literal('flite'), Type.Literal('festival'), Type.Literal('espeak-ng')]), {
+        default: ['flite', 'festival', 'espeak-ng'],
+        uniqueItems: true,
+      }),
+      fliteWorkers: Type.Integer({ minimum: 1, maximum: 64, default: 2 }),
+      festivalProcesses: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+      espeakWorkers: Type.Integer({ minimum: 1, maximum: 16, default: 1 }),
+      /** Azure voice name → local voice short name or id, over the built-in locale/gender mapping. */
+      voiceAliases: Type.Record(Type.String(), Type.String(), { default: {} }),
+      /** SSML per request (Azure: 64 KB on the WebSocket API). */
+      maxSsmlBytes: Type.Integer({ minimum: 1024, maximum: 1024 * 1024, default: 64 * 1024 }),
+      maxVoiceElements: Type.Integer({ minimum: 1, maximum: 1000, default: 50 }),
+      /** Audio per request (Azure: 10 minutes). */
+      maxAudioSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 600 }),
+    },
+    { default: {} },
+  ),
   recognition: Type.Object(
     {
       /** Azure's typical defaults (protocol §A.9). */

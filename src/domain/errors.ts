@@ -13,6 +13,9 @@ export const ErrorCodes = {
   InvalidArgument: 'InvalidArgument',
   UnsupportedLocale: 'UnsupportedLocale',
   UnsupportedMediaType: 'UnsupportedMediaType',
+  UnsupportedVoice: 'UnsupportedVoice',
+  InvalidSsml: 'InvalidSsml',
+  UnsupportedOutputFormat: 'UnsupportedOutputFormat',
   InvalidAudio: 'InvalidAudio',
   AudioTooLong: 'AudioTooLong',
   PayloadTooLarge: 'PayloadTooLarge',
@@ -51,12 +54,13 @@ export const Errors = {
       `The language '${locale}' is not supported. Supported languages: ${supported.join(', ')}.`,
       { details: { locale, supported: [...supported] } },
     ),
-  unsupportedMediaType: (contentType: string | undefined) =>
-    new ServiceError(
-      ErrorCodes.UnsupportedMediaType,
-      415,
-      `Unsupported audio content type '${contentType ?? ''}'. Use 'audio/wav; codecs=audio/pcm; samplerate=16000' or 'audio/ogg; codecs=opus'.`,
-    ),
+  unsupportedMediaType: (contentType: string | undefined, expected = "'audio/wav; codecs=audio/pcm; samplerate=16000' or 'audio/ogg; codecs=opus'") =>
+    new ServiceError(ErrorCodes.UnsupportedMediaType, 415, `Unsupported content type '${contentType ?? ''}'. Use ${expected}.`),
+  unsupportedVoice: (name: string, why: string) =>
+    new ServiceError(ErrorCodes.UnsupportedVoice, 400, `Unsupported voice ${name}. ${why}`, { details: { voice: name } }),
+  invalidSsml: (message: string) => new ServiceError(ErrorCodes.InvalidSsml, 400, message),
+  unsupportedOutputFormat: (name: string, why?: string) =>
+    new ServiceError(ErrorCodes.UnsupportedOutputFormat, 400, `Unsupported output format: ${name}.${why ? ` ${why}` : ''}`, { details: { format: name } }),
   invalidAudio: (message: string, cause?: unknown) =>
     new ServiceError(ErrorCodes.InvalidAudio, 400, message, cause === undefined ? undefined : { cause }),
   audioTooLong: (limitSeconds: number) =>

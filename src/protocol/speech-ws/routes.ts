@@ -6,12 +6,21 @@ import { Errors } from '../../domain/errors.js';
 import type { RecognitionService } from '../../domain/recognition/recognition-service.js';
 import { parseMode, recognitionRequestFromQuery } from '../shared/recognition-query.js';
 import { RecognitionSession } from './recognition-session.js';
+import { SynthesisSession } from './synthesis-session.js';
+import type { SynthesisService } from '../../domain/synthesis/synthesis-service.js';
 
 export interface SpeechWsOptions {
   recognition: RecognitionService;
+  synthesis: SynthesisService;
   sessions: SessionRegistry;
   maxTurnAudioMs: number;
   idleTimeoutMs: number;
+}
+
+/** What the registry needs of a session, recognition or synthesis. */
+export interface Session {
+  readonly busy: boolean;
+  shutdown(reason?: string): void;
 }
 
 /**
@@ -19,7 +28,7 @@ export interface SpeechWsOptions {
  * Refusing early (before the 101) is what lets every SDK report a clean failure (protocol §F.2).
  */
 export class SessionRegistry {
-  readonly #sessions = new Set<RecognitionSession>();
+  readonly #sessions = new Set<Session>();
   #accepting = true;
 
   constructor(readonly maxSessions: number) {}
@@ -37,11 +46,11 @@ export class SessionRegistry {
     }
   }
 
-  add(s: RecognitionSession): void {
+  add(s: Session): void {
     this.#sessions.add(s);
   }
 
-  delete(s: RecognitionSession): void {
+  delete(s: Session): void {
     this.#sessions.delete(s);
   }
 
@@ -96,6 +105,24 @@ export async function speechWsRoutes(app: FastifyInstance, opts: SpeechWsOptions
       (socket, req) => open(parseMode(req.params.mode), socket, req),
     );
     app.get(`${prefix}/speech/universal/v2`, { websocket: true, preHandler: admit }, (socket, req) => open(undefined, socket, req));
+  }
+
+  // Text-to-speech (protocol §B.1): JS ≥ 1.44 and C++ defaults use the /tts form, older clients and
+  // containers the bare one.
+  const openSynthesis = (socket: WebSocket, req: FastifyRequest): void => {
+    const log = req.log as unknown as Logger;
+    const session: SynthesisSession = new SynthesisSession(socket, {
+      synthesis: opts.synthesis,
+      idleTimeoutMs: opts.idleTimeoutMs,
+      maxQueuedRequests: 16,
+      logger: log.child({ connectionId: headerOrQuery(req, 'x-connectionid') }),
+      onClosed: () => opts.sessions.delete(session),
+    });
+    opts.sessions.add(session);
+  };
+  const admitSynthesis = async (): Promise<void> => opts.sessions.admit();
+  for (const path of ['/cognitiveservices/websocket/v1', '/tts/cognitiveservices/websocket/v1']) {
+    app.get(path, { websocket: true, preHandler: admitSynthesis }, (socket, req) => openSynthesis(socket, req));
   }
 }
 
