@@ -60,7 +60,9 @@ describe('Speech SDK (npm) against Parlance: synthesis', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const config = (): sdk.SpeechConfig => sdk.SpeechConfig.fromHost(new URL(server.wsUrl), server.key);
+  // TTS containers are addressed with http:// (protocol §C.5): the SDK dials ws:// for synthesis and
+  // uses the URL as is for the voices list, which a ws:// URL would break.
+  const config = (): sdk.SpeechConfig => sdk.SpeechConfig.fromHost(new URL(server.httpUrl), server.key);
 
   it('speakTextAsync with the default format: WAV, 16 kHz mono, word boundaries for every word in order', async () => {
     const { result, words } = await speak(config(), SENTENCE, false);
@@ -145,7 +147,7 @@ describe('Speech SDK (npm) against Parlance: synthesis', () => {
   });
 
   it('a wrong key is refused', async () => {
-    const { result } = await speak(sdk.SpeechConfig.fromHost(new URL(server.wsUrl), 'wrong-key'), 'Hello.', false);
+    const { result } = await speak(sdk.SpeechConfig.fromHost(new URL(server.httpUrl), 'wrong-key'), 'Hello.', false);
     assert.equal(result.reason, sdk.ResultReason.Canceled);
     assert.match(sdk.CancellationDetails.fromResult(result).errorDetails, /401/);
   });

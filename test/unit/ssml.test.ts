@@ -514,7 +514,8 @@ describe('ssml: errors name the problem', () => {
     assert.equal(err.details?.line, 2);
     expectInvalid(`<speak>Tom & Jerry</speak>`, /not well-formed XML/);
     expectInvalid(`<speak>unclosed`, /not well-formed XML/);
-    expectInvalid('', /not well-formed XML|no root element/);
+    expectInvalid('', /document is empty/);
+    expectInvalid(' \n ', /document is empty/);
     expectInvalid('just text', /not well-formed XML/);
   });
 

@@ -57,6 +57,7 @@ export function parseSsml(ssml: string, opts: ParseSsmlOptions = {}): SynthesisP
   if (utf8LengthExceeds(ssml, maxBytes)) {
     throw invalid(`The SSML document is larger than ${maxBytes} bytes (UTF-8); split the text over several requests.`);
   }
+  if (ssml.trim() === '') throw invalid('The SSML document is empty; it must be a <speak> element.');
   // A byte-order mark is not XML; a space keeps every offset the same.
   const raw = ssml.charCodeAt(0) === 0xfeff ? ` ${ssml.slice(1)}` : ssml;
   const doc = new Doc(raw);
@@ -287,7 +288,12 @@ class Doc {
   private startTagEnd(start: number, name: string): number {
     const raw = this.raw;
     const after = raw.charAt(start + 1 + name.length);
-    if (!raw.startsWith(`<${name}`, start) || !/^[\s/>]$/.test(after)) throw this.fail(`The SSML could not be read as XML near <${name}>`, start);
+    if (!raw.startsWith(`<${name}`, start) || !/^[\s/>]$/.test(after)) {
+      // The parser renames a few names (hasOwnProperty, toString); report the name as written.
+      const written = /^<([^\s/>]{1,64})/.exec(raw.slice(start, start + 66))?.[1] ?? name;
+      if (!written.includes(':') && !KNOWN_ELEMENTS.has(written)) throw this.fail(`Unknown SSML element <${written}>`, start);
+      throw this.fail(`The SSML could not be read as XML near <${written}>`, start);
+    }
     let quote = '';
     for (let i = start + 1 + name.length; i < raw.length; i++) {
       const c = raw.charAt(i);
@@ -366,8 +372,12 @@ class Doc {
           this.checkChars(decoded, p + 9);
           runs.push({ decoded, offsets: undefined, base: p + 9 });
           p = end;
+        } else if (raw.startsWith('<!DOCTYPE', p)) {
+          throw this.fail('DOCTYPE declarations are not allowed in SSML', p);
+        } else if (outside) {
+          throw this.fail('Text outside the root element; everything must be inside <speak>', p);
         } else {
-          throw this.fail('Unexpected markup', p);
+          throw this.fail(`Unexpected markup ${JSON.stringify(raw.slice(p, Math.min(to, p + 12)))}`, p);
         }
         continue;
       }
@@ -492,7 +502,10 @@ interface Context {
 
 interface Draft {
   item: SpeechItem;
-  scope: VoiceScope;
+  /** The item's text so far, in pieces (joined on close: re-reading a growing concatenation would be quadratic). */
+  parts: string[];
+  length: number;
+  last: string;
   /** The text so far ended with whitespace in the source (spoken as one space if more text joins). */
   pendingSpace: boolean;
 }
@@ -519,12 +532,14 @@ class PlanBuilder {
     const punctuationOnly = words.length > 0 && words.every((w) => w.kind === 'punctuation') && /^[\p{P}\s]+$/u.test(content);
     if (draft === undefined || this.sentencePending || (!punctuationOnly && !sameVoice(draft.item, ctx))) draft = this.open(ctx);
     const lead = text.length - text.trimStart().length;
-    const item = draft.item;
     let prefix = '';
-    if (item.text !== '' && (lead > 0 || draft.pendingSpace || needsSpace(item.text, content))) prefix = ' ';
-    const shift = item.text.length + prefix.length - lead;
-    for (const w of words) item.words.push({ ...w, spokenOffset: w.spokenOffset + shift });
-    item.text += prefix + content;
+    if (draft.length > 0 && (lead > 0 || draft.pendingSpace || needsSpace(draft.last, content))) prefix = ' ';
+    const shift = draft.length + prefix.length - lead;
+    for (const w of words) draft.item.words.push({ ...w, spokenOffset: w.spokenOffset + shift });
+    if (prefix !== '') draft.parts.push(prefix);
+    draft.parts.push(content);
+    draft.length += prefix.length + content.length;
+    draft.last = content.charAt(content.length - 1);
     draft.pendingSpace = text.length > lead + content.length;
   }
 
@@ -572,12 +587,13 @@ class PlanBuilder {
     this.sentencePending = false;
     scope.spoke = true;
     this.speechCount++;
-    this.draft = { item, scope, pendingSpace: false };
+    this.draft = { item, parts: [], length: 0, last: '', pendingSpace: false };
     return this.draft;
   }
 
   private close(): void {
     if (this.draft === undefined) return;
+    this.draft.item.text = this.draft.parts.join('');
     this.items.push(this.draft.item);
     this.draft = undefined;
   }
@@ -595,8 +611,8 @@ function sameVoice(item: SpeechItem, ctx: Context): boolean {
 }
 
 /** Whether two pieces of text from different nodes need a space between them ("really" + "." does not). */
-function needsSpace(before: string, after: string): boolean {
-  return !/^[.,!?;:)\]}%…]/u.test(after) && !/[([{]$/u.test(before);
+function needsSpace(lastBefore: string, after: string): boolean {
+  return !/^[.,!?;:)\]}%…]/u.test(after) && !'([{'.includes(lastBefore);
 }
 
 /** Speaks a text run: cut at sentence ends, each piece normalized, words mapped to source offsets. */
@@ -624,7 +640,10 @@ function speakRun(builder: PlanBuilder, raw: string, run: TextRun, ctx: Context)
 function finishItems(items: PlanItem[], raw: string): PlanItem[] {
   let current: { item: SpeechItem; start: number; end: number; open: boolean } | undefined;
   const settle = (): void => {
-    if (current !== undefined) current.item.sentence = { sourceOffset: current.start, sourceText: raw.slice(current.start, current.end) };
+    if (current === undefined) return;
+    const sourceText = raw.slice(current.start, current.end);
+    // A say-as literal with a comment inside is the only way the first word can hold markup.
+    if (!sourceText.includes('<')) current.item.sentence = { sourceOffset: current.start, sourceText };
   };
   for (const item of items) {
     if (item.kind !== 'speech') continue;

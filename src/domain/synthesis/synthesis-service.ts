@@ -150,36 +150,50 @@ export class SynthesisService {
       }
       const resampler = cv.voice.sampleRate === rate ? undefined : new Resampler(cv.voice.sampleRate, rate);
       const gain = item.prosody.volume;
-      let lastWordEnd = 0;
+      // One WordBoundary per source word, spanning every engine word it expanded to ("$3.50" is spoken as
+      // four words but the SDK must see "$3.50" once); punctuation between words gets its own boundary.
+      let pending: { word: SourceWord; startMs: number; endMs: number } | undefined;
+      let spokenCursor = 0;
+      const flushWord = async (): Promise<void> => {
+        if (pending && opts.wordBoundary) {
+          await meta.push({ type: 'boundary', boundary: 'word', text: pending.word.sourceText, offsetMs: pending.startMs, durationMs: pending.endMs - pending.startMs });
+        }
+        pending = undefined;
+      };
+      const punctuationBefore = async (spokenOffset: number, atMs: number): Promise<void> => {
+        for (const w of item.words) {
+          if (w.kind === 'punctuation' && w.spokenOffset >= spokenCursor && w.spokenOffset < spokenOffset) {
+            await flushWord();
+            if (opts.punctuationBoundary) await meta.push({ type: 'boundary', boundary: 'punctuation', text: w.sourceText, offsetMs: atMs, durationMs: 0 });
+          }
+        }
+      };
       for await (const ev of engine.synthesize({ text: item.text, voiceId: cv.voice.id, prosody: item.prosody }, opts.signal)) {
         if (ev.type === 'audio') {
           let pcm = applyGain(ev.pcm, gain);
           if (resampler) pcm = resampler.process(pcm);
           if (!(await writePcm(pcm))) break;
         } else if (ev.type === 'word') {
+          const startMs = baseMs + ev.audioOffsetMs;
+          const endMs = startMs + ev.durationMs;
+          await punctuationBefore(ev.textOffset, startMs);
           for (const w of wordsIn(item.words, ev.textOffset, ev.textLength)) {
-            if (w.kind === 'punctuation') {
-              if (opts.punctuationBoundary) {
-                await meta.push({ type: 'boundary', boundary: 'punctuation', text: w.sourceText, offsetMs: baseMs + ev.audioOffsetMs + ev.durationMs, durationMs: 0 });
-              }
-            } else if (opts.wordBoundary) {
-              await meta.push({ type: 'boundary', boundary: 'word', text: w.sourceText, offsetMs: baseMs + ev.audioOffsetMs, durationMs: ev.durationMs });
+            if (w.kind !== 'word') continue;
+            if (pending?.word === w) pending.endMs = endMs;
+            else {
+              await flushWord();
+              pending = { word: w, startMs, endMs };
             }
           }
-          lastWordEnd = ev.textOffset + ev.textLength;
+          spokenCursor = Math.max(spokenCursor, ev.textOffset + ev.textLength);
         } else if (ev.type === 'phone' && opts.visemes) {
           await meta.push({ type: 'viseme', visemeId: visemeId(ev.phone, engine.phoneSet), offsetMs: baseMs + ev.audioOffsetMs });
         }
       }
       if (resampler) await writePcm(resampler.flush());
+      await flushWord();
       // Punctuation after the last word the engine reported (engines report words, not marks).
-      if (opts.punctuationBoundary) {
-        for (const w of item.words) {
-          if (w.kind === 'punctuation' && w.spokenOffset >= lastWordEnd) {
-            await meta.push({ type: 'boundary', boundary: 'punctuation', text: w.sourceText, offsetMs: ms(written), durationMs: 0 });
-          }
-        }
-      }
+      await punctuationBefore(Number.POSITIVE_INFINITY, ms(written));
     }
     return ms(written);
   }

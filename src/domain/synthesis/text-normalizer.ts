@@ -64,7 +64,7 @@ function assemble(text: string, tokens: readonly Token[], spoken: readonly strin
     const s = spoken[i];
     if (t === undefined || s === undefined) continue;
     if (t.start > pos) {
-      if (last !== ' ' && (length > 0 || t.start > 0)) add(' ');
+      if (last !== ' ') add(' ');
     } else if (length > 0 && /[\p{L}\p{N}]/u.test(last) && /^[\p{L}\p{N}]/u.test(s) && (t.kind === 'symbol' || tokens[i - 1]?.kind === 'symbol')) {
       // "AT&" → "AT and": a symbol's name needs a space where the source had none.
       add(' ');
@@ -194,7 +194,7 @@ const UNITS: ReadonlyMap<string, readonly [string, string]> = new Map([
   ['mm', ['millimeter', 'millimeters']], ['kg', ['kilogram', 'kilograms']], ['g', ['gram', 'grams']],
   ['mg', ['milligram', 'milligrams']], ['lb', ['pound', 'pounds']], ['lbs', ['pound', 'pounds']], ['oz', ['ounce', 'ounces']],
   ['mph', ['mile per hour', 'miles per hour']], ['kph', ['kilometer per hour', 'kilometers per hour']],
-  ['ms', ['millisecond', 'milliseconds']], ['s', ['second', 'seconds']], ['h', ['hour', 'hours']],
+  ['ms', ['millisecond', 'milliseconds']],
   ['KB', ['kilobyte', 'kilobytes']], ['MB', ['megabyte', 'megabytes']], ['GB', ['gigabyte', 'gigabytes']],
   ['TB', ['terabyte', 'terabytes']], ['Hz', ['hertz', 'hertz']], ['kHz', ['kilohertz', 'kilohertz']],
   ['MHz', ['megahertz', 'megahertz']], ['GHz', ['gigahertz', 'gigahertz']],
@@ -209,6 +209,8 @@ const RE_NUMBER = new RegExp(`^${NUM}$`);
 const RE_SIGNED = new RegExp(`^[-−]${NUM}$`);
 const RE_PERCENT = new RegExp(`^([-−]?)${NUM}%$`);
 const RE_CURRENCY = new RegExp(`^([-−]?)([$£€¥])${NUM}$`);
+const RE_CURRENCY_MAGNITUDE = new RegExp(`^([-−]?)([$£€¥])${NUM}(K|k|M|m|B|bn|T)$`);
+const MAGNITUDES: Readonly<Record<string, string>> = { K: 'thousand', k: 'thousand', M: 'million', m: 'million', B: 'billion', bn: 'billion', T: 'trillion' };
 const RE_ORDINAL = /^(\d{1,3}(?:,\d{3})+|\d+)(st|nd|rd|th)$/i;
 const RE_TIME = /^(\d{1,2}):(\d{2})(?::(\d{2}))?(am|pm)?$/i;
 const RE_HOUR_AMPM = /^(\d{1,2})(am|pm)$/i;
@@ -217,6 +219,7 @@ const RE_SLASH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4}|\d{2})$/;
 const RE_ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 const RE_FRACTION = /^(\d+)\/(\d+)$/;
 const RE_UNIT = /^(\d+(?:\.\d+)?)([a-zA-Z]+)$/;
+const RE_DECADE = /^(\d{4}|\d{2})['’]?s$/;
 
 /** Spoken form of token `i` (context: its neighbours, for am/pm, "St." and "No."). */
 function expandToken(text: string, tokens: readonly Token[], i: number): string {
@@ -263,6 +266,17 @@ function expandNumeric(core: string, nextText: string): string | undefined {
   if ((m = RE_PERCENT.exec(core)) !== null) return `${m[1] === '' ? '' : 'minus '}${numberWords(m[2] ?? '', m[3])} percent`;
   if ((m = RE_CURRENCY.exec(core)) !== null) {
     return `${m[1] === '' ? '' : 'minus '}${currencyWords(m[2] ?? '$', (m[3] ?? '').replace(/,/g, ''), m[4])}`;
+  }
+  if ((m = RE_CURRENCY_MAGNITUDE.exec(core)) !== null) {
+    // "$5M" → "five million dollars": the magnitude comes before the currency name.
+    const unit = CURRENCIES.get(m[2] ?? '$')?.many ?? 'dollars';
+    return `${m[1] === '' ? '' : 'minus '}${numberWords(m[3] ?? '', m[4])} ${MAGNITUDES[m[5] ?? ''] ?? ''} ${unit}`;
+  }
+  if ((m = RE_DECADE.exec(core)) !== null && (m[1] ?? '').endsWith('0')) {
+    // "1990s" → "nineteen nineties", "80s" → "eighties" (before units, so "90s" is never "ninety seconds").
+    const n = m[1] ?? '';
+    const words = n.length === 4 ? yearWords(Number(n)) : cardinalWords(n);
+    return words.endsWith('y') ? `${words.slice(0, -1)}ies` : `${words}s`;
   }
   if ((m = RE_ORDINAL.exec(core)) !== null) return ordinalWords((m[1] ?? '').replace(/,/g, ''));
   if ((m = RE_TIME.exec(core)) !== null) {
@@ -318,7 +332,7 @@ function expandGeneric(core: string): string {
     } else {
       const before = parts[k - 1] ?? '';
       const after = parts[k + 1] ?? '';
-      const joined = JOINER_WORDS.get(p);
+      const joined = JOINER_WORDS.get(p) ?? SYMBOL_WORDS.get(p);
       if (p === '-' && /^\p{L}/u.test(before) && /^\p{L}/u.test(after)) {
         out[out.length - 1] = `${out[out.length - 1] ?? ''}-`;
       } else if (p === '.' && /^\d/.test(before) && /^\d/.test(after) && !hasLetters) {

@@ -320,7 +320,7 @@ export class FliteVoice {
     const samples = Math.max(0, wave.num_samples);
     if (samples === 0 || wave.samples === null) return { sampleRate: wave.sample_rate, pcm: new Int16Array(0) };
     // A copy that outlives the utterance, and can be transferred to the main thread.
-    const pcm = new Int16Array(koffi.view(wave.samples, samples * 2).slice(0));
+    const pcm = koffi.decode(wave.samples, 'int16_t', samples) as Int16Array<ArrayBuffer>;
     return { sampleRate: wave.sample_rate, pcm };
   }
 
