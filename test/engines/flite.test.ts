@@ -452,6 +452,46 @@ describe('FliteEngine under load', () => {
 });
 
 // ------------------------------------------------------------------------------------------------------------------
+// Child processes
+// ------------------------------------------------------------------------------------------------------------------
+
+async function runNode(args: string[], script: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [...args, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(null);
+    }, 20_000);
+    child.on('exit', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  return { code, stdout, stderr };
+}
+
+describe('flite bindings', () => {
+  // Regression: koffi unloads a library whose handle is garbage-collected, and the voice's data live in it; this
+  // segfaulted on the first synthesis after a full GC.
+  it('keep the voice libraries loaded across garbage collections', async () => {
+    const moduleUrl = new URL('../../src/engines/flite/bindings.js', import.meta.url).href;
+    const script = `
+      import { FliteVoice } from ${JSON.stringify(moduleUrl)};
+      const voices = ['kal16', 'slt'].map((n) => FliteVoice.register(n));
+      for (let i = 0; i < 3; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 10)); }
+      console.log(JSON.stringify(voices.map((v) => v.synthesize('Hello world.', { rate: 1, pitch: 1 }).tokens.map((t) => t.text))));
+    `;
+    const { code, stdout, stderr } = await runNode(['--expose-gc'], script);
+    assert.equal(code, 0, `child exited with ${code}; stderr: ${stderr}`);
+    assert.deepEqual(JSON.parse(stdout.trim()), [['Hello', 'world'], ['Hello', 'world']]);
+  });
+});
+
+// ------------------------------------------------------------------------------------------------------------------
 // close(): a process that closes its engine can exit on its own
 // ------------------------------------------------------------------------------------------------------------------
 
@@ -471,21 +511,7 @@ describe('FliteEngine.close', () => {
       const afterClose = await (async () => { for await (const ev of engine.synthesize(input('Hello.'))) void ev; })().then(() => 'done', (e) => e.kind);
       console.log(JSON.stringify({ spoke: samples > 0, running: await running, afterClose }));
     `;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve(null);
-      }, 20_000);
-      child.on('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
-      });
-    });
+    const { code, stdout, stderr } = await runNode([], script);
     assert.equal(code, 0, `child exited on its own (code ${code}); stderr: ${stderr}`);
     const result = JSON.parse(stdout.trim()) as { spoke: boolean; running: string; afterClose: string };
     assert.equal(result.spoke, true);

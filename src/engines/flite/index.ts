@@ -14,17 +14,24 @@
  *   served among equals). A new request therefore starts after at most one sentence per worker, even behind a
  *   long text, and requests in progress take turns.
  * - A request synthesizes ahead of its consumer only up to `readAheadMs` of audio, then waits until the consumer
- *   has taken some: a slow client holds memory for a few seconds of audio, not for the whole text, and no worker.
+ *   has taken some: a slow client holds memory for that much audio (plus a sentence), not for the whole text,
+ *   and holds no worker.
  * - At most `workers + maxQueued` requests are in progress at once; beyond that, `Overloaded`.
  * - Aborting (the signal, or the consumer leaving the loop) takes effect at once for the consumer; a sentence
  *   already in C finishes in its worker (≈0.1 s) and its result is dropped.
- * - A worker that dies has its request failed with `Internal` and is respawned. A crash inside the C library
- *   still takes the whole process down (threads share the process), which only child processes could contain.
+ * - A worker that dies fails the request whose sentence it had with `Internal` and is respawned; other requests
+ *   wait for it or use the other workers. A crash inside the C library still takes the whole process down
+ *   (threads share the process), which only child processes could contain.
+ * - Errors (unknown voice → `UnsupportedLocale`, `Overloaded`, `Aborted`) surface from the iterator's first
+ *   `next()`: the request is admitted when its consumer starts reading, not when `synthesize` is called.
  *
  * Events and port notes: phones use flite's CMU arpabet names, except flite's silence `pau`, reported as `sil`.
  * One word event per input token that flite spoke ("25" → one event for "twenty five", "$5.50" one for four
  * words); tokens flite says nothing for (lone punctuation, characters it cannot pronounce) get none. Volume is
- * left to the domain (which applies it), rate and pitch are applied here.
+ * left to the domain (which applies it); rate and pitch are applied here (bindings.ts: duration_stretch and
+ * f0_shift, plus a re-synthesis for rms, whose F0 model ignores f0_shift). The clustergen voices (slt, rms, awb)
+ * excite unvoiced sounds with libc rand() noise, so their samples differ slightly from run to run; lengths,
+ * timings and events do not.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -192,10 +199,7 @@ export interface SentenceAudio {
  * starting with it), then the audio. `baseMs` is where the sentence starts in the request's audio.
  */
 export function sentenceEvents(sentence: Sentence, audio: SentenceAudio, baseMs: number): SynthesisEvent[] {
-  const spans = locateTokens(
-    sentence.text,
-    audio.tokens.map((t) => t.text),
-  );
+  const spans = locateTokens(sentence.text, audio.tokens.map((t) => t.text));
   const meta: SynthesisEvent[] = [];
   audio.tokens.forEach((token, i) => {
     const span = spans[i];
@@ -312,18 +316,26 @@ class SynthesisStream {
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
- * Node flags for the workers: the parent's, minus `--input-type`, which only applies to the main script
- * (`node --input-type=module -e …`) and makes a worker fail to load its file.
+ * Starts a worker with the parent's Node flags, minus `--input-type`, which only applies to the main script
+ * (`node --input-type=module -e …`) and makes a worker fail to load its file. Flags are inherited implicitly
+ * when there is nothing to remove: an explicit list is validated, and process-wide flags such as
+ * `--expose-gc` make it throw (then the worker starts with none).
  */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
+function startWorker(workerData: WorkerInit): Worker {
   const argv = process.execArgv;
+  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return new Worker(WORKER_URL, { workerData });
+  const execArgv: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? '';
     if (arg === '--input-type') i++;
-    else if (!arg.startsWith('--input-type=')) out.push(arg);
+    else if (!arg.startsWith('--input-type=')) execArgv.push(arg);
   }
-  return out;
+  try {
+    return new Worker(WORKER_URL, { workerData, execArgv });
+  } catch (err) {
+    if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
+    return new Worker(WORKER_URL, { workerData, execArgv: [] });
+  }
 }
 
 function toEngineError(e: SerializedEngineError): EngineError {
@@ -583,7 +595,7 @@ export class FliteEngine implements TtsEngine {
       voices: this.catalogue.map((v) => ({ fliteName: v.fliteName, sampleRate: v.sampleRate })),
       initLock: INIT_LOCK,
     };
-    const worker = new Worker(WORKER_URL, { workerData: init, execArgv: workerExecArgv() });
+    const worker = startWorker(init);
     slot.worker = worker;
     slot.state = 'starting';
     worker.on('message', (msg: FromWorker) => {
