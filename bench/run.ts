@@ -150,6 +150,89 @@ async function sdkSession(url: string, key: string, clip: Clip, realtime: boolea
   return stats;
 }
 
+const TTS_SENTENCE =
+  'The quick brown fox jumps over the lazy dog while the farmer watches from the porch and drinks a cup of hot coffee every morning.';
+
+function ssmlFor(text: string): string {
+  return `<speak version='1.0' xmlns='http://www.w3.org/2001/10/synthesis' xml:lang='en-US'><voice name='en-US-AvaMultilingualNeural'>${text}</voice></speak>`;
+}
+
+/** Time to the first audio byte of a REST synthesis, and the total time. */
+async function restTtfb(httpUrl: string, key: string, text: string): Promise<{ firstMs: number; totalMs: number }> {
+  const t0 = performance.now();
+  const res = await fetch(`${httpUrl}/cognitiveservices/v1`, {
+    method: 'POST',
+    headers: { 'Ocp-Apim-Subscription-Key': key, 'Content-Type': 'application/ssml+xml', 'X-Microsoft-OutputFormat': 'raw-16khz-16bit-mono-pcm' },
+    body: ssmlFor(text),
+  });
+  if (res.status !== 200 || !res.body) throw new Error(`TTS REST failed: ${res.status}`);
+  let firstMs = -1;
+  for await (const chunk of res.body) {
+    if (firstMs < 0 && chunk.length > 0) firstMs = performance.now() - t0;
+  }
+  return { firstMs, totalMs: performance.now() - t0 };
+}
+
+/** Time to the first audio chunk over the SDK's WebSocket (synthesizing event). */
+async function wsTtfb(httpUrl: string, key: string, text: string): Promise<number> {
+  const config = sdk.SpeechConfig.fromHost(new URL(httpUrl), key);
+  const synthesizer = new sdk.SpeechSynthesizer(config, null as unknown as sdk.AudioConfig);
+  try {
+    // Warm connection: the socket is opened by a first request, as an app reusing its synthesizer does.
+    await new Promise<void>((resolve, reject) => synthesizer.speakTextAsync('Ready.', () => resolve(), (e) => reject(new Error(e))));
+    let first = -1;
+    const t0 = performance.now();
+    synthesizer.synthesizing = () => {
+      if (first < 0) first = performance.now() - t0;
+    };
+    await new Promise<void>((resolve, reject) => synthesizer.speakTextAsync(text, () => resolve(), (e) => reject(new Error(e))));
+    return first;
+  } finally {
+    synthesizer.close();
+  }
+}
+
+async function ttsBench(): Promise<string[]> {
+  const srv = await startServer(0);
+  const httpUrl = srv.url.replace('ws://', 'http://');
+  const lines: string[] = [];
+  try {
+    await restTtfb(httpUrl, srv.key, 'Warm up.');
+    const rest: number[] = [];
+    const ws: number[] = [];
+    for (let i = 0; i < 15; i++) {
+      rest.push((await restTtfb(httpUrl, srv.key, TTS_SENTENCE)).firstMs);
+      ws.push(await wsTtfb(httpUrl, srv.key, TTS_SENTENCE));
+    }
+    lines.push('## Text-to-speech: time to first audio (25-word sentence, default voice)', '');
+    lines.push('| surface | samples | p50 | p95 |', '| --- | --- | --- | --- |');
+    lines.push(`| REST (raw-16khz-16bit-mono-pcm) | ${rest.length} | ${pct(rest, 0.5).toFixed(0)} ms | ${pct(rest, 0.95).toFixed(0)} ms |`);
+    lines.push(`| WebSocket via SDK (warm connection) | ${ws.length} | ${pct(ws, 0.5).toFixed(0)} ms | ${pct(ws, 0.95).toFixed(0)} ms |`);
+    lines.push('');
+    lines.push('## Text-to-speech throughput (REST, 25-word sentence, characters synthesized per second)', '');
+    lines.push('| concurrent requests | requests | wall time | characters/s | ratio to 1 request |', '| --- | --- | --- | --- | --- |');
+    let base = 0;
+    for (const n of [1, 2, 4]) {
+      const perClient = 6;
+      const t0 = performance.now();
+      await Promise.all(
+        Array.from({ length: n }, async () => {
+          for (let i = 0; i < perClient; i++) await restTtfb(httpUrl, srv.key, TTS_SENTENCE);
+        }),
+      );
+      const wall = (performance.now() - t0) / 1000;
+      const cps = (n * perClient * TTS_SENTENCE.length) / wall;
+      if (n === 1) base = cps;
+      lines.push(`| ${n} | ${n * perClient} | ${wall.toFixed(2)} s | ${cps.toFixed(0)} | ${(cps / base).toFixed(2)} |`);
+    }
+    lines.push('');
+  } finally {
+    await srv.app.close();
+    rmSync(srv.dir, { recursive: true, force: true });
+  }
+  return lines;
+}
+
 async function main(): Promise<void> {
   const all = clips();
   const lines: string[] = [];
@@ -228,6 +311,8 @@ async function main(): Promise<void> {
   lines.push('', `Sustained on this machine: **${sustained}** concurrent real-time sessions (all finished, final p95 within 1.5 s of the single-session p95).`);
   lines.push('RSS growth per session is dominated by live decoders for partial results (≈100 MB each, created on demand and pooled; see docs/adr/0001).');
   lines.push(`Process RSS at start of the server runs: ${(memBefore / 1e6).toFixed(0)} MB (server and SDK clients share one process).`, '');
+  process.stdout.write('text-to-speech…\n');
+  lines.push(...(await ttsBench()));
   writeFileSync(join(ROOT, 'docs/benchmarks.md'), lines.join('\n') + '\n');
   process.stdout.write(lines.join('\n') + '\n');
 }

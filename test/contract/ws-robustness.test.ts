@@ -6,18 +6,7 @@ import { WebSocket } from 'ws';
 import { startServer, SDK_AUDIO, type TestServer } from '../helpers/server.js';
 import { encodeBinaryFrame, encodeTextFrame } from '../../src/protocol/speech-ws/frame-codec.js';
 import { recognizeOnce, sdk } from '../helpers/sdk.js';
-
-/** Seeded PRNG (mulberry32) so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../helpers/prng.js';
 
 function connect(server: TestServer, path = '/speech/recognition/conversation/cognitiveservices/v1?language=en-US'): Promise<WebSocket> {
   return new Promise((resolve, reject) => {

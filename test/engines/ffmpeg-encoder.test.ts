@@ -198,22 +198,61 @@ async function settle(output: AudioOutput, quietMs = 200, maxMs = 5000): Promise
 /** Streams `pcm` through a fresh output in small, irregular pieces (60..400 samples), waits for it to settle, then ends it. */
 async function encode(f: OutputFormat, rate: number, pcm: Int16Array, encoder: CompressedAudioEncoder, options?: AudioOutputOptions): Promise<Run> {
   const output = createAudioOutput(f, rate, encoder, options);
-  const { done, parts } = collect(output);
-  let seed = 7;
-  for (let i = 0; i < pcm.length; ) {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    const n = 60 + (seed % 341);
-    await output.write(pcm.subarray(i, i + n));
-    i += n;
+  try {
+    const { done, parts } = collect(output);
+    let seed = 7;
+    for (let i = 0; i < pcm.length; ) {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      const n = 60 + (seed % 341);
+      await output.write(pcm.subarray(i, i + n));
+      i += n;
+    }
+    // PCM and G.711 are pushed synchronously by write(); an encoder needs a moment to catch up.
+    if (encodedFormatOf(f) !== undefined) await settle(output);
+    const bytesBeforeEnd = output.bytesOut;
+    await output.end();
+    const bytes = await done;
+    assert.equal(output.bytesOut, bytes.length, 'bytesOut accounts for every byte');
+    assert.equal(output.inputSamples, pcm.length);
+    return { bytes, bytesBeforeEnd, chunks: parts.length };
+  } finally {
+    // Harmless after a normal end; after a failure it kills ffmpeg instead of leaving it blocked.
+    output.destroy();
   }
-  // PCM and G.711 are pushed synchronously by write(); an encoder needs a moment to catch up.
-  if (encodedFormatOf(f) !== undefined) await settle(output);
-  const bytesBeforeEnd = output.bytesOut;
-  await output.end();
-  const bytes = await done;
-  assert.equal(output.bytesOut, bytes.length, 'bytesOut accounts for every byte');
-  assert.equal(output.inputSamples, pcm.length);
-  return { bytes, bytesBeforeEnd, chunks: parts.length };
+}
+
+/** Rejects with `describe()` in the message if `promise` takes longer than `ms`. */
+async function within<T>(promise: Promise<T>, ms: number, describe: () => string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`still waiting after ${ms} ms: ${describe()}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Flow-control state of an output and its encoder, for diagnosing a stall. */
+function describeStreams(output: AudioOutput, recording: RecordingEncoder): string {
+  const encoderStream = recording.opened.at(-1);
+  return JSON.stringify({
+    bytesOut: output.bytesOut,
+    inputSamples: output.inputSamples,
+    readable: { length: output.readable.readableLength, flowing: output.readable.readableFlowing, ended: output.readable.readableEnded },
+    encoder:
+      encoderStream === undefined
+        ? null
+        : {
+            pid: encoderStream.pid,
+            paused: encoderStream.isPaused(),
+            readableLength: encoderStream.readableLength,
+            writableLength: encoderStream.writableLength,
+            needDrain: encoderStream.writableNeedDrain,
+            destroyed: encoderStream.destroyed,
+          },
+  });
 }
 
 function isAlive(pid: number): boolean {
@@ -484,6 +523,7 @@ describe('createAudioOutput with FfmpegAudioEncoder', { skip }, () => {
     const piece = 320;
     for (const name of names) {
       const output = createAudioOutput(format(name), 16_000, encoder);
+      t.after(() => output.destroy());
       const arrivals: { ms: number; fedMs: number; bytes: number }[] = [];
       let fed = 0;
       const t0 = performance.now();
@@ -513,37 +553,49 @@ describe('createAudioOutput with FfmpegAudioEncoder', { skip }, () => {
           (second === undefined ? '' : `, next ${second.ms.toFixed(0).padStart(4)} ms (${second.bytes} B)`) +
           `; ${((100 * beforeEnd) / total).toFixed(0)}% of ${total} B before end()`,
       );
-      assert.ok(first.ms < 400, `${name}: first byte after ${first.ms.toFixed(0)} ms`);
+      // Generous: the point is "long before the 1 s of input is complete", even on a loaded machine.
+      assert.ok(first.fedMs <= 600, `${name}: first byte only after ${first.fedMs.toFixed(0)} ms of audio was fed`);
       assert.ok(beforeEnd >= total * 0.6, `${name}: only ${beforeEnd} of ${total} bytes before end()`);
     }
   });
 
-  it('applies backpressure end to end and completes once the consumer reads', { timeout: 30_000 }, async (t) => {
+  it('applies backpressure end to end and completes once the consumer reads', { timeout: 90_000 }, async (t) => {
     for (const name of ['audio-16khz-128kbitrate-mono-mp3', 'raw-48khz-16bit-mono-pcm']) {
-      const output = createAudioOutput(format(name), 16_000, encoder, { highWaterMark: 16 * 1024 });
-      const input = speechLike(16_000, 30);
-      let written = 0;
-      const writing = (async () => {
-        for (let i = 0; i < input.length; i += 1600) {
-          await output.write(input.subarray(i, i + 1600));
-          written += 1600;
+      const recording = new RecordingEncoder(encoder);
+      const output = createAudioOutput(format(name), 16_000, recording, { highWaterMark: 16 * 1024 });
+      try {
+        const input = speechLike(16_000, 30);
+        let written = 0;
+        const writing = (async () => {
+          for (let i = 0; i < input.length; i += 1600) {
+            await output.write(input.subarray(i, i + 1600));
+            written += 1600;
+          }
+          await output.end();
+        })();
+        // Nobody reads: the readable fills, then (mp3) ffmpeg's stdout and stdin pipes, then write()
+        // waits. Wait for the writer to stop (a loaded machine may take a while to get there).
+        let stalledAt = -1;
+        for (let stableSince = Date.now(), deadline = Date.now() + 20_000; Date.now() < deadline; await sleep(20)) {
+          if (written !== stalledAt) {
+            stalledAt = written;
+            stableSince = Date.now();
+          } else if (Date.now() - stableSince >= 600) {
+            break;
+          }
         }
-        await output.end();
-      })();
-      // Nobody reads: the readable fills, then (mp3) ffmpeg's stdout and stdin pipes, then write() waits.
-      await sleep(1500);
-      const stalledAt = written;
-      assert.ok(stalledAt < input.length, `${name}: all input accepted without a reader`);
-      assert.ok(output.readable.readableLength <= 16 * 1024 + 64 * 1024, `${name}: readable buffered ${output.readable.readableLength}`);
-      await sleep(300);
-      assert.equal(written, stalledAt, `${name}: the writer kept going while stalled`);
-      t.diagnostic(`${name}: stalled after ${(stalledAt / 16_000).toFixed(1)} s of 30 s input, ${output.readable.readableLength} B buffered`);
-      const { done } = collect(output);
-      await writing;
-      const bytes = await done;
-      assert.equal(written, input.length);
-      if (name.endsWith('pcm')) assert.equal(bytes.length, 30 * 48_000 * 2);
-      else assert.ok(Math.abs(bytes.length - 30 * 16_000) < 16_000 * 0.05 + 2000, `${bytes.length} bytes of 128 kbit/s mp3`);
+        assert.ok(stalledAt < input.length, `${name}: all input accepted without a reader`);
+        assert.ok(output.readable.readableLength <= 16 * 1024 + 64 * 1024, `${name}: readable buffered ${output.readable.readableLength}`);
+        t.diagnostic(`${name}: stalled after ${(stalledAt / 16_000).toFixed(1)} s of 30 s input, ${output.readable.readableLength} B buffered`);
+        const { done } = collect(output);
+        const [, bytes] = await within(Promise.all([writing, done]), 30_000, () => describeStreams(output, recording));
+        assert.equal(written, input.length);
+        if (name.endsWith('pcm')) assert.equal(bytes.length, 30 * 48_000 * 2);
+        else assert.ok(Math.abs(bytes.length - 30 * 16_000) < 16_000 * 0.05 + 2000, `${bytes.length} bytes of 128 kbit/s mp3`);
+      } finally {
+        // A failed assertion must not leave ffmpeg blocked on a full pipe (and this process alive).
+        output.destroy();
+      }
     }
   });
 

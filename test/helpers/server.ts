@@ -1,15 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { buildApp, type AppOverrides, type ParlanceApp } from '../../src/app.js';
 import { buildConfig } from '../../src/config/load.js';
 
-/** Repository root (tests run from dist/test/...). */
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-export const SDK_AUDIO = resolve(REPO_ROOT, '../shared/test-audio/sdk');
-export const PS_TESTDATA = '/usr/share/pocketsphinx/test/data';
+export { REPO_ROOT, SDK_AUDIO, PS_TESTDATA } from './paths.js';
 
 export interface TestServer {
   app: ParlanceApp;

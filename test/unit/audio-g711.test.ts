@@ -1,8 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   ALAW_DECODE_TABLE,
   alawToLinear,
@@ -15,32 +12,7 @@ import {
   MULAW_DECODE_TABLE,
   mulawToLinear,
 } from '../../src/kernel/audio/g711.js';
-import { parseWavHeader } from '../../src/kernel/audio/wav.js';
-
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the test file');
-    dir = parent;
-  }
-  return dir;
-}
-
-const SDK_AUDIO = join(repoRoot(), '../shared/test-audio/sdk');
-
-function wavPayload(file: string): Buffer {
-  const bytes = readFileSync(join(SDK_AUDIO, file));
-  const h = parseWavHeader(bytes);
-  if ('needMore' in h) assert.fail(`${file}: incomplete header`);
-  return bytes.subarray(h.dataOffset, h.dataOffset + (h.dataBytes ?? bytes.length - h.dataOffset));
-}
-
-function s16(buf: Buffer): Int16Array {
-  const out = new Int16Array(buf.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readInt16LE(i * 2);
-  return out;
-}
+import { readWav, s16FromBytes } from '../helpers/pcm.js';
 
 function snrDb(reference: Int16Array, test: Int16Array): number {
   let signal = 0;
@@ -125,13 +97,13 @@ describe('G.711 encoding', () => {
 });
 
 describe('G.711 against the SDK fixtures', () => {
-  const original = s16(wavPayload('whatstheweatherlike.wav'));
+  const original = s16FromBytes(readWav('whatstheweatherlike.wav').data);
   for (const [file, decode, encode] of [
     ['whatstheweatherlike.mulaw', decodeMulaw, encodeMulaw],
     ['whatstheweatherlike.alaw', decodeAlaw, encodeAlaw],
   ] as const) {
     it(`${file} decodes to the 16-bit original (SNR > 25 dB) and our encoder mostly agrees byte-wise`, () => {
-      const codes = wavPayload(file);
+      const codes = readWav(file).data;
       assert.equal(codes.length, original.length);
       const decoded = decode(codes);
       const snr = snrDb(original, decoded);

@@ -9,19 +9,11 @@ import { decodeAlaw, decodeMulaw, encodeAlaw, encodeMulaw } from '../../src/kern
 import { buildWavHeader } from '../../src/kernel/audio/wav.js';
 import { ServiceError } from '../../src/kernel/errors.js';
 import { EIGHT_BIT_PROBE_BYTES } from '../../src/kernel/audio/eight-bit.js';
+import { within } from '../helpers/async.js';
+import { bytesFromS16, concatInt16 } from '../helpers/pcm.js';
+import { prng } from '../helpers/prng.js';
 
 // ---------------------------------------------------------------------------------------------
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Speech-like mono signal: quiet noise with gliding-tone bursts (most samples quiet, as in speech). */
 function speechLike(ms: number, rate = 16_000, seed = 1): Int16Array {
@@ -47,22 +39,6 @@ function tone(ms: number, hz: number, rate: number, amp = 8000): Int16Array {
   const n = Math.round((ms * rate) / 1000);
   const out = new Int16Array(n);
   for (let i = 0; i < n; i++) out[i] = Math.round(amp * Math.sin((2 * Math.PI * hz * i) / rate));
-  return out;
-}
-
-function s16Bytes(pcm: Int16Array): Buffer {
-  const b = Buffer.alloc(pcm.length * 2);
-  for (let i = 0; i < pcm.length; i++) b.writeInt16LE(pcm[i] ?? 0, i * 2);
-  return b;
-}
-
-function concat(chunks: Int16Array[]): Int16Array {
-  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
-  let o = 0;
-  for (const c of chunks) {
-    out.set(c, o);
-    o += c.length;
-  }
   return out;
 }
 
@@ -101,7 +77,7 @@ class FailingDecoder implements CompressedAudioDecoder {
 function collect(decoder: CompressedAudioDecoder = NO_DECODER, declared?: DeclaredAudio): { input: AudioInput; out: () => Int16Array; chunks: Int16Array[] } {
   const chunks: Int16Array[] = [];
   const input = new AudioInput(decoder, (pcm) => chunks.push(Int16Array.from(pcm)), declared);
-  return { input, chunks, out: () => concat(chunks) };
+  return { input, chunks, out: () => concatInt16(chunks) };
 }
 
 async function writeInChunks(input: AudioInput, bytes: Buffer, sizes: number | number[]): Promise<void> {
@@ -145,19 +121,6 @@ async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<Servi
   return caught;
 }
 
-/** Resolves to 'timeout' unless `p` settles within `ms` (a hung promise must not hang the test). */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  try {
-    return await Promise.race([p, t]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 const PCM16K: RawAudioFormat = { encoding: 'pcm-s16', sampleRate: 16_000, channels: 1 };
 
 // ---------------------------------------------------------------------------------------------
@@ -165,7 +128,7 @@ const PCM16K: RawAudioFormat = { encoding: 'pcm-s16', sampleRate: 16_000, channe
 describe('AudioInput: WAV', () => {
   it('header split across writes, one byte at a time', async () => {
     const pcm = speechLike(300);
-    const wav = Buffer.concat([buildWavHeader(PCM16K, pcm.length * 2), s16Bytes(pcm)]);
+    const wav = Buffer.concat([buildWavHeader(PCM16K, pcm.length * 2), bytesFromS16(pcm)]);
     const { input, out } = collect();
     for (let i = 0; i < 44; i++) await input.write(wav.subarray(i, i + 1));
     assert.equal(out().length, 0, 'nothing before the samples');
@@ -177,7 +140,7 @@ describe('AudioInput: WAV', () => {
 
   it('the whole file one byte at a time', async () => {
     const pcm = speechLike(100);
-    const wav = Buffer.concat([buildWavHeader(PCM16K), s16Bytes(pcm)]);
+    const wav = Buffer.concat([buildWavHeader(PCM16K), bytesFromS16(pcm)]);
     const { input, out } = collect();
     await writeInChunks(input, wav, 1);
     await input.end();
@@ -187,7 +150,7 @@ describe('AudioInput: WAV', () => {
   it('header + samples in one write', async () => {
     const pcm = speechLike(500);
     const { input, out } = collect();
-    await input.write(Buffer.concat([buildWavHeader(PCM16K), s16Bytes(pcm)]));
+    await input.write(Buffer.concat([buildWavHeader(PCM16K), bytesFromS16(pcm)]));
     await input.end();
     assert.deepEqual(out(), pcm);
     assert.equal(input.audioMs, 500);
@@ -196,7 +159,7 @@ describe('AudioInput: WAV', () => {
   it('header, then samples in odd-sized chunks', async () => {
     const pcm = speechLike(400);
     const { input, out } = collect();
-    await writeInChunks(input, Buffer.concat([buildWavHeader(PCM16K), s16Bytes(pcm)]), [45, 3, 1, 777, 2, 1001]);
+    await writeInChunks(input, Buffer.concat([buildWavHeader(PCM16K), bytesFromS16(pcm)]), [45, 3, 1, 777, 2, 1001]);
     await input.end();
     assert.deepEqual(out(), pcm);
   });
@@ -205,7 +168,7 @@ describe('AudioInput: WAV', () => {
     const pcm = speechLike(100);
     const h = buildWavHeader(PCM16K);
     const list = Buffer.concat([Buffer.from('LIST', 'latin1'), Buffer.from([5, 0, 0, 0]), Buffer.from('INFOx'), Buffer.from([0])]);
-    const wav = Buffer.concat([h.subarray(0, 36), list, h.subarray(36), s16Bytes(pcm)]);
+    const wav = Buffer.concat([h.subarray(0, 36), list, h.subarray(36), bytesFromS16(pcm)]);
     const { input, out } = collect();
     await writeInChunks(input, wav, 7);
     await input.end();
@@ -221,7 +184,7 @@ describe('AudioInput: WAV', () => {
     }
     const fmt: RawAudioFormat = { encoding: 'pcm-s16', sampleRate: 44_100, channels: 2 };
     const { input, out } = collect();
-    await writeInChunks(input, Buffer.concat([buildWavHeader(fmt), s16Bytes(stereo)]), 4410 * 2 + 3);
+    await writeInChunks(input, Buffer.concat([buildWavHeader(fmt), bytesFromS16(stereo)]), 4410 * 2 + 3);
     await input.end();
     const pcm = out();
     assert.ok(Math.abs(pcm.length - 16_000) <= 16, `got ${pcm.length} samples for 1 s`);
@@ -322,7 +285,7 @@ describe('AudioInput: headerless and declared formats', () => {
   it('headerless raw audio is 16 kHz s16 mono', async () => {
     const pcm = speechLike(300);
     const { input, out } = collect();
-    await writeInChunks(input, s16Bytes(pcm), [1, 3, 7, 3200, 5]);
+    await writeInChunks(input, bytesFromS16(pcm), [1, 3, 7, 3200, 5]);
     await input.end();
     assert.deepEqual(out(), pcm);
     assert.deepEqual(input.format, DEFAULT_STREAM_FORMAT);
@@ -359,7 +322,7 @@ describe('AudioInput: headerless and declared formats', () => {
   it('declared WAV without a header falls back to the Content-Type format', async () => {
     const pcm = tone(500, 300, 8000);
     const { input, out } = collect(NO_DECODER, { kind: 'wav', rawFallback: { encoding: 'pcm-s16', sampleRate: 8000, channels: 1 } });
-    await writeInChunks(input, s16Bytes(pcm), 1000);
+    await writeInChunks(input, bytesFromS16(pcm), 1000);
     await input.end();
     assert.ok(Math.abs(out().length - 8000) <= 8, `${out().length}`);
   });
@@ -378,17 +341,17 @@ describe('AudioInput: headerless and declared formats', () => {
   it('declared WAV with a header uses the header', async () => {
     const pcm = speechLike(200);
     const { input, out } = collect(NO_DECODER, { kind: 'wav', rawFallback: { encoding: 'pcm-s16', sampleRate: 8000, channels: 1 } });
-    await input.write(Buffer.concat([buildWavHeader(PCM16K), s16Bytes(pcm)]));
+    await input.write(Buffer.concat([buildWavHeader(PCM16K), bytesFromS16(pcm)]));
     await input.end();
     assert.deepEqual(out(), pcm);
   });
 
   it('destroy() stops further output', async () => {
     const { input, out } = collect();
-    await input.write(s16Bytes(speechLike(100)));
+    await input.write(bytesFromS16(speechLike(100)));
     const before = out().length;
     input.destroy();
-    await input.write(s16Bytes(speechLike(100)));
+    await input.write(bytesFromS16(speechLike(100)));
     await input.end();
     assert.equal(out().length, before);
   });
@@ -399,7 +362,7 @@ describe('AudioInput: compressed', () => {
     const decoder = new PassThroughDecoder();
     const { input, out } = collect(decoder);
     // "OggS" magic, then arbitrary bytes: the pass-through decoder returns them as s16 samples.
-    const body = Buffer.concat([Buffer.from('OggS', 'latin1'), s16Bytes(speechLike(200)), Buffer.from([7])]);
+    const body = Buffer.concat([Buffer.from('OggS', 'latin1'), bytesFromS16(speechLike(200)), Buffer.from([7])]);
     await writeInChunks(input, body, [5, 1, 999, 2]);
     await input.end();
     assert.deepEqual(decoder.opened, ['ogg']);

@@ -1,56 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { PcmEncoding, RawAudioFormat } from '../../src/kernel/audio/format.js';
 import { encodeAlaw, encodeMulaw } from '../../src/kernel/audio/g711.js';
 import { PcmNormalizer } from '../../src/kernel/audio/pcm-normalizer.js';
-import { parseWavHeader } from '../../src/kernel/audio/wav.js';
 import { isServiceError } from '../../src/kernel/errors.js';
+import { SDK_AUDIO } from '../helpers/paths.js';
+import { bestCorrelation, concatInt16, readWav, s16FromBytes } from '../helpers/pcm.js';
+import { lcg } from '../helpers/prng.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the test file');
-    dir = parent;
-  }
-  return dir;
-}
-
-const SDK_AUDIO = join(repoRoot(), '../shared/test-audio/sdk');
 const FFMPEG = '/usr/bin/ffmpeg';
-
-interface Wav {
-  format: RawAudioFormat;
-  data: Buffer;
-}
-
-function readWav(file: string): Wav {
-  const bytes = readFileSync(join(SDK_AUDIO, file));
-  const h = parseWavHeader(bytes);
-  if ('needMore' in h) assert.fail(`${file}: incomplete header`);
-  const end = h.dataBytes === undefined ? bytes.length : Math.min(bytes.length, h.dataOffset + h.dataBytes);
-  return { format: h.format, data: bytes.subarray(h.dataOffset, end) };
-}
-
-function s16(buf: Buffer): Int16Array {
-  const out = new Int16Array(buf.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = buf.readInt16LE(i * 2);
-  return out;
-}
-
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 function normalizeAll(format: RawAudioFormat, data: Uint8Array, chunkSizes?: () => number): Int16Array {
   const n = new PcmNormalizer(format);
@@ -65,35 +26,7 @@ function normalizeAll(format: RawAudioFormat, data: Uint8Array, chunkSizes?: () 
     }
   }
   parts.push(n.flush());
-  return concat(parts);
-}
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** Best normalised cross-correlation of b against a for lags within ±maxLag samples. */
-function bestCorrelation(a: Int16Array, b: Int16Array, maxLag: number): { ncc: number; lag: number } {
-  let best = { ncc: -1, lag: 0 };
-  for (let lag = -maxLag; lag <= maxLag; lag++) {
-    let ab = 0;
-    let aa = 0;
-    let bb = 0;
-    for (let i = Math.max(0, -lag); i < a.length && i + lag < b.length; i++) {
-      const x = a[i] ?? 0;
-      const y = b[i + lag] ?? 0;
-      ab += x * y;
-      aa += x * x;
-      bb += y * y;
-    }
-    const ncc = ab / Math.sqrt(aa * bb || 1);
-    if (ncc > best.ncc) best = { ncc, lag };
-  }
-  return best;
+  return concatInt16(parts);
 }
 
 function assertInvalidAudio(fn: () => unknown): void {
@@ -102,12 +35,12 @@ function assertInvalidAudio(fn: () => unknown): void {
 
 describe('PcmNormalizer on the SDK fixtures', () => {
   const original = readWav('whatstheweatherlike.wav');
-  const reference = s16(original.data);
+  const reference = s16FromBytes(original.data);
 
   it('passes 16 kHz s16 mono through unchanged', () => {
     assert.deepEqual(original.format, { encoding: 'pcm-s16', sampleRate: 16000, channels: 1 });
     assert.deepEqual(normalizeAll(original.format, original.data), reference);
-    const rand = prng(1);
+    const rand = lcg(1);
     assert.deepEqual(normalizeAll(original.format, original.data, () => 1 + Math.floor(rand() * 9)), reference);
   });
 
@@ -120,7 +53,7 @@ describe('PcmNormalizer on the SDK fixtures', () => {
       t.diagnostic(`${file}: ${out.length} samples, ncc ${ncc.toFixed(4)} at lag ${lag}`);
       assert.ok(ncc > 0.9, `ncc ${ncc} at lag ${lag}`);
       // Odd chunking gives the same samples.
-      const rand = prng(file.length);
+      const rand = lcg(file.length);
       assert.deepEqual(normalizeAll(wav.format, wav.data, () => 1 + Math.floor(rand() * 1001)), out);
     });
   }
@@ -144,7 +77,7 @@ describe('PcmNormalizer on the SDK fixtures', () => {
 
   it('agrees with ffmpeg on initialSilence5s.wav (ncc > 0.99)', { skip: !existsSync(FFMPEG) }, () => {
     const wav = readWav('initialSilence5s.wav');
-    const viaFfmpeg = s16(
+    const viaFfmpeg = s16FromBytes(
       execFileSync(FFMPEG, ['-hide_banner', '-loglevel', 'error', '-i', join(SDK_AUDIO, 'initialSilence5s.wav'), '-f', 's16le', '-ac', '1', '-ar', '16000', 'pipe:1'], {
         maxBuffer: 64 * 1024 * 1024,
       }),
@@ -158,10 +91,10 @@ describe('PcmNormalizer on the SDK fixtures', () => {
   it('multi_channel_35sec.wav (16 kHz stereo) is downmixed by averaging, sample-exact', () => {
     const wav = readWav('multi_channel_35sec.wav');
     assert.deepEqual(wav.format, { encoding: 'pcm-s16', sampleRate: 16000, channels: 2 });
-    const interleaved = s16(wav.data);
+    const interleaved = s16FromBytes(wav.data);
     const expected = new Int16Array(interleaved.length / 2);
     for (let i = 0; i < expected.length; i++) expected[i] = Math.round(((interleaved[2 * i] ?? 0) + (interleaved[2 * i + 1] ?? 0)) / 2);
-    const rand = prng(35);
+    const rand = lcg(35);
     assert.deepEqual(normalizeAll(wav.format, wav.data, () => 1 + Math.floor(rand() * 4099)), expected);
   });
 });
@@ -227,7 +160,7 @@ describe('PcmNormalizer sample formats', () => {
         for (let i = 100; i < whole.length - 100; i++) {
           assert.ok(Math.abs((whole[i] ?? 0) - 3277) <= tolerance, `${encoding}@${rate} sample ${i}: ${whole[i]}`);
         }
-        const rand = prng(rate + encoding.length);
+        const rand = lcg(rate + encoding.length);
         assert.deepEqual(normalizeAll(format, bytes, () => Math.floor(rand() * 13)), whole);
       });
     }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Resampler } from '../../src/kernel/audio/resample.js';
+import { concatInt16 } from '../helpers/pcm.js';
+import { lcg } from '../helpers/prng.js';
 
 function sine(rate: number, freq: number, seconds: number, amplitude: number): Int16Array {
   const n = Math.round(rate * seconds);
@@ -11,26 +13,7 @@ function sine(rate: number, freq: number, seconds: number, amplitude: number): I
 
 function oneShot(inRate: number, outRate: number, input: Int16Array | Float32Array): Int16Array {
   const r = new Resampler(inRate, outRate);
-  return concat([r.process(input), r.flush()]);
-}
-
-function concat(parts: Int16Array[]): Int16Array {
-  const out = new Int16Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-/** Deterministic pseudo-random generator so failures reproduce. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
+  return concatInt16([r.process(input), r.flush()]);
 }
 
 function rms(x: Int16Array, from = 0, to = x.length): number {
@@ -158,7 +141,7 @@ describe('Resampler streaming', () => {
   ];
   for (const [inRate, outRate] of pairs) {
     it(`${inRate} → ${outRate}: chunked output equals one-shot output, length ceil(n·out/in)`, () => {
-      const rand = prng(inRate + outRate);
+      const rand = lcg(inRate + outRate);
       const n = Math.round(inRate * 0.37) + 3;
       const input = new Int16Array(n);
       for (let i = 0; i < n; i++) input[i] = Math.round(10000 * Math.sin(i / 7) + 8000 * (rand() - 0.5));
@@ -174,7 +157,7 @@ describe('Resampler streaming', () => {
         i += size;
       }
       parts.push(r.flush());
-      assert.deepEqual(concat(parts), whole);
+      assert.deepEqual(concatInt16(parts), whole);
     });
   }
 
@@ -184,7 +167,7 @@ describe('Resampler streaming', () => {
     assert.deepEqual(oneShot(44100, 16000, floats), oneShot(44100, 16000, ints));
     const r = new Resampler(44100, 16000);
     const parts = [r.process(floats.subarray(0, 1000)), r.process(floats.subarray(1000, 1001)), r.process(floats.subarray(1001)), r.flush()];
-    assert.deepEqual(concat(parts), oneShot(44100, 16000, ints));
+    assert.deepEqual(concatInt16(parts), oneShot(44100, 16000, ints));
   });
 
   it('processes large inputs in one call like many small ones', () => {
@@ -193,14 +176,14 @@ describe('Resampler streaming', () => {
     const small: Int16Array[] = [];
     for (let i = 0; i < input.length; i += 512) small.push(r.process(input.subarray(i, i + 512)));
     small.push(r.flush());
-    assert.deepEqual(oneShot(44100, 16000, input), concat(small));
+    assert.deepEqual(oneShot(44100, 16000, input), concatInt16(small));
   });
 
   it('is reusable after flush, and passes through when rates are equal', () => {
     const input = sine(24000, 500, 0.1, 5000);
     const r = new Resampler(24000, 16000);
-    const first = concat([r.process(input), r.flush()]);
-    const second = concat([r.process(input), r.flush()]);
+    const first = concatInt16([r.process(input), r.flush()]);
+    const second = concatInt16([r.process(input), r.flush()]);
     assert.deepEqual(second, first);
     const same = new Resampler(16000, 16000);
     assert.deepEqual(same.process(input), input);
@@ -219,7 +202,7 @@ describe('Resampler speed (measured, not asserted)', () => {
   it('44.1 kHz → 16 kHz throughput', (t) => {
     const seconds = 60;
     const input = new Int16Array(44100 * seconds);
-    const rand = prng(7);
+    const rand = lcg(7);
     for (let i = 0; i < input.length; i++) input[i] = Math.round(8000 * Math.sin(i / 9) + 4000 * (rand() - 0.5));
     const chunk = 4410; // 100 ms, a typical streaming chunk
     // Warm up the JIT so the figure reflects steady state.

@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { containerFromContentType, sniffContainer } from '../../src/kernel/audio/sniff.js';
+import { SDK_AUDIO } from '../helpers/paths.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the test file');
-    dir = parent;
-  }
-  return dir;
-}
-
-const SDK_AUDIO = join(repoRoot(), '../shared/test-audio/sdk');
 
 /** MPEG-1 Layer III, 128 kbit/s, 44.1 kHz, no padding: frame length 417 bytes. */
 const MP3_HEADER = [0xff, 0xfb, 0x90, 0x64];

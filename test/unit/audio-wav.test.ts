@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { RawAudioFormat } from '../../src/kernel/audio/format.js';
 import { buildWavHeader, MAX_WAV_HEADER_BYTES, parseWavHeader, type WavHeader, type WavParseResult } from '../../src/kernel/audio/wav.js';
 import { isServiceError } from '../../src/kernel/errors.js';
+import { SDK_AUDIO } from '../helpers/paths.js';
 
-function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('package.json not found above the test file');
-    dir = parent;
-  }
-  return dir;
-}
-
-const SDK_AUDIO = join(repoRoot(), '../shared/test-audio/sdk');
 
 function header(result: WavParseResult): WavHeader {
   if ('needMore' in result) assert.fail('expected a complete header');

@@ -1,26 +1,9 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { EIGHT_BIT_PROBE_BYTES, guessEightBitEncoding, type EightBitEncoding } from '../../src/kernel/audio/eight-bit.js';
 import { encodeAlaw, encodeMulaw } from '../../src/kernel/audio/g711.js';
-import { parseWavHeader } from '../../src/kernel/audio/wav.js';
-
-/** dist/test/unit → repository root; the shared folder sits beside it. */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const SDK_AUDIO = resolve(REPO_ROOT, '../shared/test-audio/sdk');
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { readWav } from '../helpers/pcm.js';
+import { prng } from '../helpers/prng.js';
 
 interface SignalSpec {
   ms: number;
@@ -59,13 +42,6 @@ function encode(pcm: Int16Array, as: EightBitEncoding): Uint8Array {
 }
 
 const ENCODINGS: EightBitEncoding[] = ['pcm-u8', 'mulaw', 'alaw'];
-
-function sdkData(file: string): Buffer {
-  const bytes = readFileSync(resolve(SDK_AUDIO, file));
-  const h = parseWavHeader(bytes);
-  if ('needMore' in h) assert.fail(`${file}: incomplete WAV header`);
-  return bytes.subarray(h.dataOffset, h.dataOffset + (h.dataBytes ?? bytes.length - h.dataOffset));
-}
 
 describe('guessEightBitEncoding', () => {
   it('the probe is a quarter second at 16 kHz', () => {
@@ -110,28 +86,24 @@ describe('guessEightBitEncoding', () => {
   });
 
   it('the SDK µ-law file data is µ-law', () => {
-    const data = sdkData('whatstheweatherlike.mulaw');
+    const data = readWav('whatstheweatherlike.mulaw').data;
     assert.ok(data.length > EIGHT_BIT_PROBE_BYTES);
     assert.equal(guessEightBitEncoding(data), 'mulaw');
     assert.equal(guessEightBitEncoding(data.subarray(0, EIGHT_BIT_PROBE_BYTES)), 'mulaw', 'from the probe alone');
   });
 
   it('the SDK A-law file data is A-law', () => {
-    const data = sdkData('whatstheweatherlike.alaw');
+    const data = readWav('whatstheweatherlike.alaw').data;
     assert.ok(data.length > EIGHT_BIT_PROBE_BYTES);
     assert.equal(guessEightBitEncoding(data), 'alaw');
     assert.equal(guessEightBitEncoding(data.subarray(0, EIGHT_BIT_PROBE_BYTES)), 'alaw', 'from the probe alone');
   });
 
   function sdkPcm(file: string): Int16Array {
-    const bytes = readFileSync(resolve(SDK_AUDIO, file));
-    const h = parseWavHeader(bytes);
-    if ('needMore' in h) assert.fail('incomplete header');
-    assert.equal(h.format.encoding, 'pcm-s16');
-    const data = bytes.subarray(h.dataOffset, h.dataOffset + (h.dataBytes ?? bytes.length - h.dataOffset));
-    const pcm = new Int16Array(data.length >> 1);
-    for (let i = 0; i < pcm.length; i++) pcm[i] = data.readInt16LE(i * 2);
-    return pcm;
+    const wav = readWav(file);
+    assert.equal(wav.format.encoding, 'pcm-s16');
+    assert.ok(wav.pcm);
+    return wav.pcm;
   }
 
   it('the SDK 16-bit speech re-encoded to 8 bits is told apart in every encoding (whole file and stream start)', () => {

@@ -1,15 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ErrorCodes, Errors } from '../../src/domain/errors.js';
 import { ServiceError } from '../../src/kernel/errors.js';
 import { gatewayErrorBody, retryAfterSeconds, toServiceError } from '../../src/protocol/http/error-envelope.js';
 import { recognitionStatus } from '../../src/protocol/shared/recognition-json.js';
+import { REPO_ROOT } from '../helpers/paths.js';
 
-/** dist/test/unit → repository root. */
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const DOC = readFileSync(join(REPO_ROOT, 'docs/errors.md'), 'utf8');
 const CODES = Object.values(ErrorCodes) as string[];
 

@@ -16,6 +16,8 @@ import {
   type SpeechMessage,
 } from '../../src/protocol/speech-ws/frame-codec.js';
 import { ClientPath, HeaderKey, pathMatches, ServicePath } from '../../src/protocol/speech-ws/wire-names.js';
+import { prng } from '../helpers/prng.js';
+import { wavHeader } from '../helpers/wav.js';
 
 // ------------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -36,23 +38,7 @@ function binaryFrame(headerText: string, payload: Buffer = Buffer.alloc(0), leng
 }
 
 /** The 44-byte streaming WAV header the JS SDK sends first in every turn (RIFF/data sizes 0). */
-function wavHeader(sampleRate = 16000, bits = 16, channels = 1): Buffer {
-  const h = Buffer.alloc(44);
-  h.write('RIFF', 0, 'ascii');
-  h.writeUInt32LE(0, 4);
-  h.write('WAVE', 8, 'ascii');
-  h.write('fmt ', 12, 'ascii');
-  h.writeUInt32LE(16, 16);
-  h.writeUInt16LE(1, 20);
-  h.writeUInt16LE(channels, 22);
-  h.writeUInt32LE(sampleRate, 24);
-  h.writeUInt32LE((sampleRate * bits * channels) / 8, 28);
-  h.writeUInt16LE((bits * channels) / 8, 32);
-  h.writeUInt16LE(bits, 34);
-  h.write('data', 36, 'ascii');
-  h.writeUInt32LE(0, 40);
-  return h;
-}
+const sdkWavHeader = (): Buffer => wavHeader({ dataBytes: 0, riffBytes: 0 });
 
 function expectFrameError(fn: () => unknown, reason: FrameErrorReason): void {
   assert.throws(fn, (err: unknown) => {
@@ -264,7 +250,7 @@ describe('decodeTextFrame', () => {
 
 describe('decodeBinaryFrame', () => {
   it('decodes the JS SDK first audio frame (WAV header, audio/x-wav)', () => {
-    const wav = wavHeader();
+    const wav = sdkWavHeader();
     const frame = binaryFrame(
       `Path: audio\r\nX-RequestId: ${RID}\r\nX-Timestamp: ${FIXED_ISO}\r\nContent-Type: audio/x-wav\r\n`,
       wav,
@@ -481,7 +467,7 @@ describe('interop with the JS SDK WebsocketMessageFormatter', { skip: sdk === un
   it('decodes binary audio frames the SDK produces (WAV header, PCM, end of stream)', async () => {
     assert.ok(sdk);
     const cases: Array<[string | null, Buffer | null, number]> = [
-      ['audio/x-wav', wavHeader(), 44],
+      ['audio/x-wav', sdkWavHeader(), 44],
       [null, Buffer.alloc(3200, 3), 3200],
       [null, null, 0],
     ];
@@ -531,18 +517,6 @@ describe('interop with the JS SDK WebsocketMessageFormatter', { skip: sdk === un
 // Deterministic fuzzing
 // ------------------------------------------------------------------------------------------------------------------
 
-/** mulberry32: tiny, fast, good enough for test-case generation; seeded for reproducibility. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const FUZZ_SEED = 0x5eed_2026;
 const FUZZ_CASES_PER_KIND = 2_500;
 
@@ -588,7 +562,7 @@ describe('fuzz: decoders only ever return a message or throw FrameError', () => 
     return `${headers.join(eol)}${eol}${eol}{"phraseDetection":{"language":"en-US"},"n":${int(1000)}}`;
   };
   const validBinary = (): Buffer => {
-    const payload = choose([wavHeader(), Buffer.alloc(0), randomBytes(int(400))]);
+    const payload = choose([sdkWavHeader(), Buffer.alloc(0), randomBytes(int(400))]);
     return rnd() < 0.5
       ? binaryFrame(`Path: audio\r\nX-RequestId: ${RID}\r\nX-Timestamp: ${FIXED_ISO}\r\nContent-Type: audio/x-wav\r\n`, payload)
       : encodeBinaryFrame('audio', RID, payload, { 'X-StreamId': String(int(10)) });

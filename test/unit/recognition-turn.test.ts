@@ -10,23 +10,14 @@ import { FakeSttEngine } from '../../src/engines/fake/index.js';
 import { ErrorCodes, Errors } from '../../src/domain/errors.js';
 import { ServiceError } from '../../src/kernel/errors.js';
 import type { Logger } from '../../src/kernel/logger.js';
+import { within } from '../helpers/async.js';
+import { prng } from '../helpers/prng.js';
 
 // ---------------------------------------------------------------------------------------------
 // Signals
 
 const RATE = 16_000;
 const SPM = RATE / 1000;
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Alternating silence / speech-like bursts, in ms: [silence, speech, silence, speech, ...]. */
 function synth(layout: number[], seed = 1): Int16Array {
@@ -311,19 +302,6 @@ function burstOf(ms: number, bs: Array<[number, number]>): number {
   let best = 0;
   for (let i = 1; i < bs.length; i++) if (Math.abs(bs[i]![0] - ms) < Math.abs(bs[best]![0] - ms)) best = i;
   return best;
-}
-
-/** Resolves to 'timeout' unless `p` settles within `ms`. */
-async function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const t = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  try {
-    return await Promise.race([p, t]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FRAME_MS, FRAME_SAMPLES, Segmenter, frameEnergyDb, type SegmentEvent, type SegmenterOptions } from '../../src/domain/recognition/segmenter.js';
+import { prng } from '../helpers/prng.js';
 
 const RATE = 16_000;
 const SAMPLES_PER_MS = RATE / 1000;
 /** Allowed error on a detected boundary. */
 const TOLERANCE_MS = 60;
-
-/** mulberry32: small, seeded, deterministic. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Part {
   ms: number;

@@ -4,6 +4,7 @@ import { ServiceError } from '../../src/kernel/errors.js';
 import { PROSODY_BOUNDS, type PlanItem, type SourceWord, type SpeechItem, type SynthesisPlan } from '../../src/domain/synthesis/plan.js';
 import { sentenceEnds, splitSentences } from '../../src/domain/synthesis/sentences.js';
 import { MAX_BREAK_MS, PARAGRAPH_PAUSE_MS, parseSsml, planFromText } from '../../src/domain/synthesis/ssml.js';
+import { prng } from '../helpers/prng.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Helpers
@@ -687,17 +688,6 @@ describe('ssml: invariants over a corpus', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Fuzz: random and mutated documents either parse into a valid plan or fail with InvalidSsml, quickly.
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const FRAGMENTS = [
   'Hello', ' world', '. ', '! ', '? ', ', ', 'Mr. ', 'Dr.', ' e.g. ', '3.14', ' $3.50', '1,000', ' 25 ', '2nd', '1999', '-5', '50%', '3:30',
   ' a.m.', '&amp;', '&lt;', '&#65;', '&#x1F600;', '&bogus;', '&', '<', '>', '"', "'", '\n', '\t', '\r\n', ' ', 'café', '你好。', '😀',
@@ -744,7 +734,7 @@ function parseOrInvalid(source: string): 'plan' | 'invalid' {
 
 describe('ssml: fuzz', () => {
   it('thousands of random and mutated documents: a valid plan or InvalidSsml, never anything else', () => {
-    const r = rng(20_240_601);
+    const r = prng(20_240_601);
     const seeds = [...CORPUS];
     const tally = { plan: 0, invalid: 0 };
     const started = performance.now();

@@ -109,6 +109,8 @@ class StreamingAudioOutput implements AudioOutput {
   /** The encoder ended, failed or was torn down by us: its 'close' is not a surprise then. */
   #encoderSettled = false;
   #readWaiters: (() => void)[] = [];
+  /** We paused the encoder because `readable` was full; the next read resumes it. */
+  #encoderPaused = false;
   #inputSamples = 0;
   #outputSamples = 0;
   #bytesOut = 0;
@@ -332,14 +334,21 @@ class StreamingAudioOutput implements AudioOutput {
     this.#readWaiters = [];
     for (const wake of waiters) wake();
     const encoder = this.#encoder;
-    if (encoder !== undefined && encoder.isPaused()) encoder.resume();
+    if (encoder !== undefined && this.#encoderPaused) {
+      this.#encoderPaused = false;
+      encoder.resume();
+    }
   }
 
   #attachEncoder(encoder: Duplex): void {
     encoder.on('data', (chunk: Buffer) => {
       if (this.#closed) return;
       this.#bytesOut += chunk.length;
-      if (!this.readable.push(chunk)) encoder.pause();
+      if (!this.readable.push(chunk)) {
+        // Our own flag rather than encoder.isPaused(): only a pause we caused is ours to undo.
+        this.#encoderPaused = true;
+        encoder.pause();
+      }
     });
     encoder.on('end', () => {
       this.#encoderSettled = true;

@@ -84,11 +84,16 @@ export class SynthesisService {
    * A slow consumer slows synthesis (bounded queue).
    */
   synthesize(plan: SynthesisPlan, format: OutputFormat, opts: SynthesisOptions): AsyncIterable<SynthesisOutput> {
-    const out = new AsyncChannel<SynthesisOutput>(32);
-    const output = createAudioOutput(format, format.sampleRate, this.encoder);
+    // Bounded in bytes as well as items: small encoder chunks and a short queue keep a slow reader's
+    // backlog to a few hundred milliseconds of audio beyond what the engine reads ahead.
+    const out = new AsyncChannel<SynthesisOutput>(8);
+    const output = createAudioOutput(format, format.sampleRate, this.encoder, { highWaterMark: 4 * 1024 });
     const pump = (async () => {
       for await (const data of output.chunks) await out.push({ type: 'audio', data });
     })();
+    // A failed or aborted synthesis destroys the output, which rejects the pump: that is reported through
+    // the channel by the producer below, so the pump's own rejection must not go unhandled.
+    pump.catch(() => undefined);
     void this.#produce(plan, format, opts, output, out)
       .then(async (durationMs) => {
         await output.end();

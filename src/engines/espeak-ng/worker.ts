@@ -96,8 +96,10 @@ class EventAssembler {
   /** Samples produced so far / already posted. */
   private producedSamples = 0;
   private postedSamples = 0;
-  /** Text span of the last word accepted (eSpeak repeats some, e.g. for kanji runs it cannot split). */
-  private lastWordOffset = -1;
+  /** End (UTF-16) of the furthest word span accepted so far; eSpeak repeats and overlaps spans of numbers. */
+  private lastWordEnd = 0;
+  /** The most recent word, open or closed. */
+  private lastWord: OpenItem | undefined;
 
   constructor(
     private readonly text: string,
@@ -133,6 +135,8 @@ class EventAssembler {
         case EVENT.MSG_TERMINATED:
           this.closeWord(e.audioPositionMs);
           this.closePhone(e.audioPositionMs);
+          // No word continues past a clause end.
+          this.lastWord = undefined;
           clauseEnded = true;
           break;
         default:
@@ -153,6 +157,7 @@ class EventAssembler {
     const endMs = this.producedSamples * this.msPerSample;
     this.closeWord(endMs);
     this.closePhone(endMs);
+    this.lastWord = undefined;
     this.flush();
   }
 
@@ -160,21 +165,31 @@ class EventAssembler {
     const span = this.wordSpan(e.textPosition - 1, e.length);
     // No word at that position (eSpeak sends such events at the end of some texts).
     if (span === undefined) return;
-    const open = this.openWord?.event;
-    if (open?.type === 'word' && this.continues(open, span)) {
-      // Parts of one written token ("$1,234.50", "3/4/2024", "10:30", kanji runs repeated): one word.
+    const last = this.openWord ?? this.lastWord;
+    const open = last?.event;
+    if (last !== undefined && open?.type === 'word' && this.continues(open, span)) {
+      // Parts of one written token ("$1,234.50", "3/4/2024", "10:30", kanji runs repeated): one word. eSpeak may
+      // have paused inside it, which closed it; while it has not been posted it opens again.
+      if (this.openWord === undefined) {
+        const i = this.closed.indexOf(last);
+        if (i < 0) return;
+        this.closed.splice(i, 1);
+        this.openWord = last;
+      }
       const end = Math.max(open.textOffset + open.textLength, span.offset + span.length);
       open.textLength = end - open.textOffset;
+      this.lastWordEnd = Math.max(this.lastWordEnd, end);
       return;
     }
-    // A step backwards: the previous word simply goes on.
-    if (span.offset <= this.lastWordOffset) return;
+    // Within or before a word already done (the rest of a number after a pause inside it): that word is over.
+    if (span.offset < this.lastWordEnd) return;
     this.closeWord(e.audioPositionMs);
-    this.lastWordOffset = span.offset;
+    this.lastWordEnd = span.offset + span.length;
     this.openWord = {
       startMs: e.audioPositionMs,
       event: { type: 'word', textOffset: span.offset, textLength: span.length, audioOffsetMs: e.audioPositionMs, durationMs: 0 },
     };
+    this.lastWord = this.openWord;
   }
 
   /**
@@ -200,6 +215,8 @@ class EventAssembler {
     } else {
       while (end < n && WORD_CHAR.test(this.codePoints[end] ?? '')) end++;
     }
+    // eSpeak's lengths for numbers can take in the space after them.
+    while (end > cpIndex && /\s/u.test(this.codePoints[end - 1] ?? '')) end--;
     if (end <= cpIndex) return undefined;
     const offset = this.utf16At[cpIndex] ?? 0;
     return { offset, length: (this.utf16At[end] ?? offset) - offset };
@@ -245,9 +262,15 @@ class EventAssembler {
     return true;
   }
 
-  /** Where the earliest open item starts, ms; +Infinity when nothing is open. */
+  /**
+   * Where the earliest item that may still change starts, ms (+Infinity when none): the open word and phone, and
+   * the last word while no other has begun (a pause inside a number closes it, and the rest of the number opens
+   * it again).
+   */
   private openStartMs(): number {
-    return Math.min(this.openWord?.startMs ?? Number.POSITIVE_INFINITY, this.openPhone?.startMs ?? Number.POSITIVE_INFINITY);
+    const last = this.openWord === undefined ? this.lastWord : undefined;
+    const reopenable = last !== undefined && this.closed.includes(last) ? last.startMs : Number.POSITIVE_INFINITY;
+    return Math.min(this.openWord?.startMs ?? Number.POSITIVE_INFINITY, this.openPhone?.startMs ?? Number.POSITIVE_INFINITY, reopenable);
   }
 
   /**
