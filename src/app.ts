@@ -21,6 +21,8 @@ import { PocketSphinxEngine } from './engines/pocketsphinx/index.js';
 import { FfmpegAudioDecoder } from './engines/ffmpeg/index.js';
 import { FfmpegAudioEncoder } from './engines/ffmpeg/encoder.js';
 import { FliteEngine } from './engines/flite/index.js';
+import { EspeakNgEngine } from './engines/espeak-ng/index.js';
+import { FestivalEngine } from './engines/festival/index.js';
 import type { TtsEngine } from './domain/ports/engines.js';
 import { SynthesisService } from './domain/synthesis/synthesis-service.js';
 import { ttsRestRoutes } from './protocol/tts-rest/routes.js';
@@ -146,6 +148,8 @@ function createTtsEngines(config: Config): TtsEngine[] {
   const engines: TtsEngine[] = [];
   for (const name of config.tts.engines) {
     if (name === 'flite') engines.push(new FliteEngine({ workers: config.tts.fliteWorkers }));
+    if (name === 'espeak-ng') engines.push(new EspeakNgEngine({ workers: config.tts.espeakWorkers }));
+    if (name === 'festival') engines.push(new FestivalEngine({ processes: config.tts.festivalProcesses }));
   }
   return engines;
 }
