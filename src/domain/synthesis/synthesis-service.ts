@@ -3,7 +3,7 @@ import { isServiceError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import { Resampler } from '../../kernel/audio/resample.js';
 import type { CompressedAudioEncoder } from '../ports/audio.js';
-import { EngineError, type TtsEngine, type TtsVoice } from '../ports/engines.js';
+import { EngineError, type TtsEngine } from '../ports/engines.js';
 import { Errors } from '../errors.js';
 import { createAudioOutput, type AudioOutput } from './audio-output.js';
 import { parseOutputFormat, type OutputFormat } from './output-formats.js';
@@ -227,4 +227,3 @@ function toSynthesisError(err: unknown): unknown {
   return Errors.engineFailure(err);
 }
 
-export type { TtsVoice };
