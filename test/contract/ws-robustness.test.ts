@@ -123,6 +123,49 @@ describe('WebSocket robustness', () => {
     assert.equal(status, 401);
   });
 
+  it('the synthesis socket survives garbage, out-of-order messages and invalid requests, and keeps serving', async () => {
+    const rnd = prng(7);
+    const id = 'D'.repeat(32);
+    for (let round = 0; round < 20; round++) {
+      const ws = await connect(server, '/tts/cognitiveservices/websocket/v1');
+      const done = closed(ws);
+      for (let i = 0; i < 30 && ws.readyState === ws.OPEN; i++) {
+        const kind = Math.floor(rnd() * 5);
+        if (kind === 0) ws.send(randomBytes(rnd, Math.floor(rnd() * 200)));
+        else if (kind === 1) ws.send(encodeTextFrame('synthesis.context', id, { synthesis: { audio: { outputFormat: rnd() < 0.5 ? 'raw-16khz-16bit-mono-pcm' : 'no-such-format' } } }));
+        else if (kind === 2) ws.send(`Path: ssml\r\nX-RequestId: ${id}\r\n\r\n<speak>${randomBytes(rnd, 20).toString('latin1')}`);
+        else if (kind === 3) ws.send(encodeTextFrame('synthesis.control', id, { action: 'stop' }));
+        else ws.send(randomBytes(rnd, 100).toString('latin1'));
+      }
+      if (ws.readyState === ws.OPEN) ws.close(1000);
+      await done;
+    }
+    // Still serving a real request on a fresh socket.
+    const ws = await connect(server, '/tts/cognitiveservices/websocket/v1');
+    const got: string[] = [];
+    let audioBytes = 0;
+    const finished = new Promise<void>((resolve) => {
+      ws.on('message', (data, isBinary) => {
+        if (isBinary) {
+          audioBytes += (data as Buffer).length;
+          return;
+        }
+        const path = /Path:\s*([^\r\n]+)/i.exec(String(data))?.[1] ?? '';
+        got.push(path);
+        if (path === 'turn.end') resolve();
+      });
+    });
+    ws.send(encodeTextFrame('speech.config', id, { context: {} }));
+    ws.send(encodeTextFrame('synthesis.context', id, { synthesis: { audio: { outputFormat: 'raw-16khz-16bit-mono-pcm', metadataOptions: { wordBoundaryEnabled: 'true' } } } }));
+    ws.send(`Path: ssml\r\nX-RequestId: ${id}\r\nContent-Type: application/ssml+xml\r\n\r\n<speak version='1.0' xml:lang='en-US'><voice name='en-US-GuyNeural'>Still here.</voice></speak>`);
+    await finished;
+    assert.deepEqual(got.slice(0, 2), ['turn.start', 'response']);
+    assert.equal(got[got.length - 1], 'turn.end');
+    assert.ok(got.includes('audio.metadata'));
+    assert.ok(audioBytes > 16_000, 'audio arrived');
+    ws.close();
+  });
+
   it('echoes the USP subprotocol that the C++ SDKs offer', async () => {
     const ws = new WebSocket(`${server.wsUrl}/stt/speech/universal/v2`, 'USP', { headers: { 'Ocp-Apim-Subscription-Key': server.key } });
     await new Promise<void>((resolve, reject) => {

@@ -10,6 +10,7 @@ import { hypothesisJson, phraseJson } from '../shared/recognition-json.js';
 import { decodeBinaryFrame, decodeTextFrame, encodeTextFrame, isFrameError, type SpeechMessage } from './frame-codec.js';
 import { applySpeechContext, getCI, modeFromString } from './speech-context.js';
 import { ClientPath, ServicePath } from './wire-names.js';
+import { SocketLifecycle } from './socket-lifecycle.js';
 
 /** WebSocket close codes as Azure uses them (protocol §A.12). */
 export const CloseCode = {
@@ -62,23 +63,21 @@ export class RecognitionSession {
   #chain: Promise<void> = Promise.resolve();
   #queued = 0;
   #paused = false;
-  #closed = false;
-  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #life: SocketLifecycle;
 
   constructor(ws: WebSocket, opts: RecognitionSessionOptions) {
     this.#ws = ws;
     this.#opts = opts;
     this.#log = opts.logger;
     // Listeners are attached synchronously: messages that arrive before any await would otherwise be lost.
+    this.#life = new SocketLifecycle(ws, { idleTimeoutMs: opts.idleTimeoutMs, onCleanup: () => this.#cleanup() });
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    ws.on('close', () => this.#onClose());
     ws.on('error', (err) => this.#log.debug({ err }, 'websocket error'));
-    this.#touch();
   }
 
   /** Ends the connection from the server side (shutdown): the open turn is cut, the socket closed. */
   shutdown(reason = 'Service is shutting down'): void {
-    this.#close(CloseCode.GoingAway, reason);
+    this.#life.close(CloseCode.GoingAway, reason);
   }
 
   /** Whether a turn is in progress (shutdown waits for these). */
@@ -87,8 +86,8 @@ export class RecognitionSession {
   }
 
   #onMessage(data: unknown, isBinary: boolean): void {
-    if (this.#closed) return;
-    this.#touch();
+    if (this.#life.closed) return;
+    this.#life.touch();
     let msg: SpeechMessage;
     try {
       const buf = toBuffer(data);
@@ -96,7 +95,7 @@ export class RecognitionSession {
     } catch (err) {
       const reason = isFrameError(err) ? err.message : 'malformed message';
       this.#log.info({ reason }, 'invalid frame');
-      this.#close(CloseCode.InvalidPayload, `Invalid message: ${reason}`);
+      this.#life.close(CloseCode.InvalidPayload, `Invalid message: ${reason}`);
       return;
     }
     this.#queued++;
@@ -111,13 +110,13 @@ export class RecognitionSession {
         this.#queued--;
         if (this.#paused && this.#queued <= MAX_QUEUED_MESSAGES / 2) {
           this.#paused = false;
-          if (!this.#closed) this.#ws.resume();
+          if (!this.#life.closed) this.#ws.resume();
         }
       });
   }
 
   async #handle(msg: SpeechMessage): Promise<void> {
-    if (this.#closed) return;
+    if (this.#life.closed) return;
     const path = msg.path.toLowerCase();
     if (path === ClientPath.SpeechConfig) {
       this.#config = parseJson(msg.body);
@@ -180,7 +179,7 @@ export class RecognitionSession {
       // Invalid parameters (unsupported locale …): close 1007 with a readable reason, which the SDKs
       // surface as BadRequestParameters plus our text (protocol §F.2).
       const se = isServiceError(err) ? err : Errors.internal(err);
-      this.#close(se.status >= 500 ? CloseCode.InternalError : CloseCode.InvalidPayload, se.message);
+      this.#life.close(se.status >= 500 ? CloseCode.InternalError : CloseCode.InvalidPayload, se.message);
       return undefined;
     }
     const listener = this.#listenerFor(requestId, options);
@@ -218,41 +217,15 @@ export class RecognitionSession {
 
   #fail(err: unknown): void {
     this.#log.error({ err }, 'recognition session failed');
-    this.#close(CloseCode.InternalError, 'Internal server error');
+    this.#life.close(CloseCode.InternalError, 'Internal server error');
   }
 
   #send(path: string, requestId: string, body: object): void {
-    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    if (!this.#life.open) return;
     this.#ws.send(encodeTextFrame(path, requestId, body));
   }
 
-  #touch(): void {
-    if (this.#idleTimer) this.#idleTimer.refresh();
-    else {
-      const ms = this.#opts.idleTimeoutMs;
-      this.#idleTimer = setTimeout(() => this.#close(CloseCode.Normal, `Exceeded maximum websocket connection idle duration(> ${ms}ms)`), ms);
-      this.#idleTimer.unref();
-    }
-  }
-
-  #close(code: number, reason: string): void {
-    if (this.#closed) return;
-    // Close reasons are limited to 123 bytes by RFC 6455.
-    const bounded = Buffer.from(reason, 'utf8').subarray(0, 123).toString('utf8').replace(/\uFFFD+$/, '');
-    this.#cleanup();
-    this.#ws.close(code, bounded);
-    // A peer that never answers the close handshake must not keep the socket forever.
-    setTimeout(() => this.#ws.terminate(), 5_000).unref();
-  }
-
-  #onClose(): void {
-    this.#cleanup();
-  }
-
   #cleanup(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
     const turn = this.#turn;
     if (turn) {
       turn.handle.turn.abort();

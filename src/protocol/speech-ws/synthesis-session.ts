@@ -9,6 +9,7 @@ import { decodeBinaryFrame, decodeTextFrame, encodeBinaryFrame, encodeTextFrame,
 import { CloseCode } from './recognition-session.js';
 import { getCI } from './speech-context.js';
 import { ClientPath, ServicePath } from './wire-names.js';
+import { SocketLifecycle } from './socket-lifecycle.js';
 
 export interface SynthesisSessionOptions {
   synthesis: SynthesisService;
@@ -46,17 +47,15 @@ export class SynthesisSession {
   #queue: Request[] = [];
   #running = false;
   #current: AbortController | undefined;
-  #closed = false;
-  #idleTimer: NodeJS.Timeout | undefined;
+  readonly #life: SocketLifecycle;
 
   constructor(ws: WebSocket, opts: SynthesisSessionOptions) {
     this.#ws = ws;
     this.#opts = opts;
     this.#log = opts.logger;
+    this.#life = new SocketLifecycle(ws, { idleTimeoutMs: opts.idleTimeoutMs, onCleanup: () => this.#cleanup(), busy: () => this.#running });
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
-    ws.on('close', () => this.#cleanup());
     ws.on('error', (err) => this.#log.debug({ err }, 'websocket error'));
-    this.#touch();
   }
 
   get busy(): boolean {
@@ -64,18 +63,18 @@ export class SynthesisSession {
   }
 
   shutdown(reason = 'Service is shutting down'): void {
-    this.#close(CloseCode.GoingAway, reason);
+    this.#life.close(CloseCode.GoingAway, reason);
   }
 
   #onMessage(data: unknown, isBinary: boolean): void {
-    if (this.#closed) return;
-    this.#touch();
+    if (this.#life.closed) return;
+    this.#life.touch();
     let msg: SpeechMessage;
     try {
       const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data as Buffer[]) : Buffer.from(data as ArrayBuffer);
       msg = isBinary ? decodeBinaryFrame(buf) : decodeTextFrame(buf.toString('utf8'));
     } catch (err) {
-      this.#close(CloseCode.InvalidPayload, `Invalid message: ${isFrameError(err) ? err.message : 'malformed message'}`);
+      this.#life.close(CloseCode.InvalidPayload, `Invalid message: ${isFrameError(err) ? err.message : 'malformed message'}`);
       return;
     }
     const path = msg.path.toLowerCase();
@@ -87,7 +86,7 @@ export class SynthesisSession {
       if (this.#contexts.size > 16) this.#contexts.delete(this.#contexts.keys().next().value ?? '');
     } else if (path === ClientPath.Ssml) {
       if (this.#queue.length >= this.#opts.maxQueuedRequests) {
-        this.#close(CloseCode.InvalidPayload, 'Too many queued synthesis requests on this connection.');
+        this.#life.close(CloseCode.InvalidPayload, 'Too many queued synthesis requests on this connection.');
         return;
       }
       const context = this.#contexts.get(requestId.toLowerCase());
@@ -105,7 +104,7 @@ export class SynthesisSession {
     if (this.#running) return;
     this.#running = true;
     try {
-      for (let req = this.#queue.shift(); req && !this.#closed; req = this.#queue.shift()) {
+      for (let req = this.#queue.shift(); req && !this.#life.closed; req = this.#queue.shift()) {
         await this.#run(req);
       }
     } finally {
@@ -141,7 +140,7 @@ export class SynthesisSession {
     this.#sendText(ServicePath.Response, req.requestId, { context: { serviceTag }, audio: { type: 'inline', streamId } });
     try {
       for await (const ev of this.#opts.synthesis.synthesize(plan, format, { ...options, signal: abort.signal })) {
-        if (this.#closed) break;
+        if (this.#life.closed) break;
         if (ev.type === 'audio') {
           await this.#sendAudio(req.requestId, streamId, ev.data);
         } else {
@@ -166,47 +165,24 @@ export class SynthesisSession {
   #reject(err: unknown): void {
     const se = isServiceError(err) ? err : Errors.internal(err);
     this.#log.info({ code: se.code }, se.message);
-    this.#close(se.status >= 500 ? CloseCode.InternalError : CloseCode.InvalidPayload, se.message);
+    this.#life.close(se.status >= 500 ? CloseCode.InternalError : CloseCode.InvalidPayload, se.message);
   }
 
   async #sendAudio(requestId: string, streamId: string, data: Buffer): Promise<void> {
-    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    if (!this.#life.open) return;
     this.#ws.send(encodeBinaryFrame(ServicePath.Audio, requestId, data, { 'X-StreamId': streamId }));
     // Respect the peer's pace: wait for the socket buffer to drain instead of queueing audio in memory.
-    while (this.#ws.bufferedAmount > HIGH_WATER_BYTES && !this.#closed && this.#ws.readyState === this.#ws.OPEN) {
+    while (this.#ws.bufferedAmount > HIGH_WATER_BYTES && this.#life.open) {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
 
   #sendText(path: string, requestId: string, body: object): void {
-    if (this.#closed || this.#ws.readyState !== this.#ws.OPEN) return;
+    if (!this.#life.open) return;
     this.#ws.send(encodeTextFrame(path, requestId, body));
   }
 
-  #touch(): void {
-    if (this.#idleTimer) this.#idleTimer.refresh();
-    else {
-      const ms = this.#opts.idleTimeoutMs;
-      this.#idleTimer = setTimeout(() => {
-        if (this.#running) this.#touch();
-        else this.#close(CloseCode.Normal, `Exceeded maximum websocket connection idle duration(> ${ms}ms)`);
-      }, ms);
-      this.#idleTimer.unref();
-    }
-  }
-
-  #close(code: number, reason: string): void {
-    if (this.#closed) return;
-    const bounded = Buffer.from(reason, 'utf8').subarray(0, 123).toString('utf8').replace(/\uFFFD+$/, '');
-    this.#cleanup();
-    this.#ws.close(code, bounded);
-    setTimeout(() => this.#ws.terminate(), 5_000).unref();
-  }
-
   #cleanup(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    if (this.#idleTimer) clearTimeout(this.#idleTimer);
     this.#current?.abort();
     this.#queue = [];
     this.#opts.onClosed();
