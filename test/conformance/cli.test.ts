@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
@@ -122,7 +122,7 @@ describe('parlance CLI', () => {
     }
   });
 
-  it('recognize speaks to a server over the wire and prints results', async () => {
+  it('recognize and synthesize speak to a server over the wire', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parlance-cli-'));
     try {
       const s = await startCli(['--port', '0', '--data-dir', dir, '--key', 'k2', '--log-level', 'warn']);
@@ -139,6 +139,21 @@ describe('parlance CLI', () => {
       const compressed = await run(['recognize', '--url', s.url, '--key', 'k2', '--file', ogg]);
       assert.equal(compressed.code, 0, compressed.err);
       assert.match(compressed.out, /RECOGNIZED: What's the weather like\?/);
+      // synthesize → file, then recognize that file: both commands over the wire.
+      const spoken = join(dir, 'spoken.wav');
+      const synth = await run(['synthesize', '--url', s.url, '--key', 'k2', '--text', 'Turn on the lights in the kitchen.', '--voice', 'en-US-JennyNeural', '--format', 'riff-16khz-16bit-mono-pcm', '--out', spoken]);
+      assert.equal(synth.code, 0, synth.err);
+      assert.equal(readFileSync(spoken).toString('latin1', 0, 4), 'RIFF');
+      const heard = await run(['recognize', '--url', s.url, '--key', 'k2', '--file', spoken]);
+      assert.match(heard.out, /RECOGNIZED: .*kitchen/i);
+      const mp3 = join(dir, 'spoken.mp3');
+      assert.equal((await run(['synthesize', '--url', s.url, '--key', 'k2', '--text', 'Hello.', '--format', 'audio-16khz-32kbitrate-mono-mp3', '--out', mp3])).code, 0);
+      assert.ok(readFileSync(mp3).length > 500);
+      const badSsml = join(dir, 'bad.xml');
+      writeFileSync(badSsml, '<speak><voice name="en-US-JennyNeural">unclosed');
+      const refused = await run(['synthesize', '--url', s.url, '--key', 'k2', '--ssml-file', badSsml, '--out', join(dir, 'x.wav')]);
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.err, /400/);
       const badKey = await run(['recognize', '--url', s.url, '--key', 'nope', '--file', join(SDK_AUDIO, 'whatstheweatherlike.wav')]);
       assert.notEqual(badKey.code, 0);
       assert.match(badKey.err, /401/);
