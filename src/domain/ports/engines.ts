@@ -133,3 +133,18 @@ export interface TtsEngine {
   ready(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** An EngineError as it crosses a worker-thread boundary (structured clone drops the class). */
+export interface SerializedEngineError {
+  kind: EngineErrorKind;
+  message: string;
+}
+
+export function serializeEngineError(err: unknown): SerializedEngineError {
+  if (err instanceof EngineError) return { kind: err.kind, message: err.message };
+  return { kind: 'Internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+export function engineErrorFrom(e: SerializedEngineError): EngineError {
+  return new EngineError(e.kind, e.message);
+}

@@ -19,8 +19,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { deferred, startWorker } from '../../kernel/worker-threads.js';
 
-import { EngineError, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice, type VoiceGender } from '../../domain/ports/engines.js';
+import { EngineError, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice, type VoiceGender, engineErrorFrom } from '../../domain/ports/engines.js';
 import { silentLogger, type Logger } from '../../kernel/logger.js';
 import type { FromWorker, SerializedEngineError, ToWorker, WorkerInit } from './worker.js';
 
@@ -148,21 +149,6 @@ function resolveLibrary(name: string): string {
  * Node flags for the workers: the parent's, minus `--input-type`, which only applies to the main script
  * (`node --input-type=module -e …`) and makes a worker fail to load its file.
  */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--input-type') i++;
-    else if (!arg.startsWith('--input-type=')) out.push(arg);
-  }
-  return out;
-}
-
-function toEngineError(e: SerializedEngineError): EngineError {
-  return new EngineError(e.kind, e.message);
-}
-
 function abortedError(): EngineError {
   return new EngineError('Aborted', 'synthesis aborted');
 }
@@ -415,7 +401,7 @@ export class EspeakNgEngine implements TtsEngine {
       voiceNames: this.allVoices.map((v) => espeakName(v.id)),
       abortFlag: slot.abortFlag.buffer,
     };
-    const worker = new Worker(WORKER_URL, { workerData: init, execArgv: workerExecArgv() });
+    const worker = startWorker(WORKER_URL, init);
     slot.worker = worker;
     slot.state = 'starting';
     slot.job = undefined;
@@ -477,7 +463,7 @@ export class EspeakNgEngine implements TtsEngine {
         return;
       case 'init-failed': {
         this.removeLibraryCopy(slot);
-        const err = toEngineError(msg.error);
+        const err = engineErrorFrom(msg.error);
         this.log.error({ worker: slot.index, err }, 'eSpeak NG worker could not initialise');
         const worker = slot.worker;
         slot.worker = undefined;
@@ -494,7 +480,7 @@ export class EspeakNgEngine implements TtsEngine {
         this.finishJob(slot, msg.id, {});
         return;
       case 'failed':
-        this.finishJob(slot, msg.id, { error: toEngineError(msg.error) });
+        this.finishJob(slot, msg.id, { error: engineErrorFrom(msg.error) });
         return;
       case 'shut-down':
         return;
@@ -570,12 +556,3 @@ export class EspeakNgEngine implements TtsEngine {
   }
 }
 
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  let reject: (err: unknown) => void = () => undefined;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}

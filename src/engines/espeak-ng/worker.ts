@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { EngineError, type EngineErrorKind, type SynthesisEvent } from '../../domain/ports/engines.js';
+import { EngineError, type EngineErrorKind, type SynthesisEvent, serializeEngineError, type SerializedEngineError } from '../../domain/ports/engines.js';
 import { EVENT, EspeakSynthesizer, type RawEvent } from './bindings.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -31,10 +31,7 @@ export interface WorkerInit {
   abortFlag: SharedArrayBuffer;
 }
 
-export interface SerializedEngineError {
-  kind: EngineErrorKind;
-  message: string;
-}
+export type { SerializedEngineError } from '../../domain/ports/engines.js';
 
 export type ToWorker =
   | { type: 'synth'; id: number; text: string; voice: string; rateWpm: number; pitch: number }
@@ -321,11 +318,6 @@ class EventAssembler {
 // Worker body
 // ---------------------------------------------------------------------------------------------------------------
 
-function serialize(err: unknown): SerializedEngineError {
-  if (err instanceof EngineError) return { kind: err.kind, message: err.message };
-  return { kind: 'Internal', message: err instanceof Error ? err.message : String(err) };
-}
-
 function isWorkerInit(value: unknown): value is WorkerInit {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<Record<keyof WorkerInit, unknown>>;
@@ -355,7 +347,7 @@ class SynthHost {
     try {
       synth = EspeakSynthesizer.load(this.init.libraryPath, this.init.bufferMs, this.init.dataPath);
     } catch (err) {
-      this.send({ type: 'init-failed', error: serialize(err) });
+      this.send({ type: 'init-failed', error: serializeEngineError(err) });
       return;
     }
     this.synth = synth;
@@ -368,7 +360,7 @@ class SynthHost {
     try {
       synth.synthesize('a', () => true);
     } catch (err) {
-      this.send({ type: 'init-failed', error: serialize(err) });
+      this.send({ type: 'init-failed', error: serializeEngineError(err) });
       return;
     }
     this.send({ type: 'ready', sampleRate: synth.sampleRate, loadMs: performance.now() - t0, missingVoices });
@@ -410,7 +402,7 @@ class SynthHost {
       if (completed) assembler.finish();
       this.send({ type: 'done', id: msg.id, synthMs: performance.now() - t0, aborted: !completed });
     } catch (err) {
-      this.send({ type: 'failed', id: msg.id, error: serialize(err) });
+      this.send({ type: 'failed', id: msg.id, error: serializeEngineError(err) });
     }
   }
 }

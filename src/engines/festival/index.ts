@@ -18,6 +18,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { deferred } from '../../kernel/worker-threads.js';
 
 import { EngineError, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice } from '../../domain/ports/engines.js';
 import { Resampler } from '../../kernel/audio/resample.js';
@@ -614,12 +615,3 @@ function findToken(text: string, name: string, from: number): number {
   return text.toLowerCase().indexOf(name.toLowerCase(), from);
 }
 
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  let reject: (err: unknown) => void = () => undefined;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}

@@ -34,8 +34,9 @@
  * timings and events do not.
  */
 import { Worker } from 'node:worker_threads';
+import { deferred, startWorker } from '../../kernel/worker-threads.js';
 
-import { EngineError, type Prosody, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice } from '../../domain/ports/engines.js';
+import { EngineError, type Prosody, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice, engineErrorFrom } from '../../domain/ports/engines.js';
 import { silentLogger, type Logger } from '../../kernel/logger.js';
 import type { FliteSegment, FliteToken } from './bindings.js';
 import { ENGINE_ID, selectVoices, type FliteVoiceInfo } from './voices.js';
@@ -315,33 +316,6 @@ class SynthesisStream {
 // Workers
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * Starts a worker with the parent's Node flags, minus `--input-type`, which only applies to the main script
- * (`node --input-type=module -e …`) and makes a worker fail to load its file. Flags are inherited implicitly
- * when there is nothing to remove: an explicit list is validated, and process-wide flags such as
- * `--expose-gc` make it throw (then the worker starts with none).
- */
-function startWorker(workerData: WorkerInit): Worker {
-  const argv = process.execArgv;
-  if (!argv.some((a) => a === '--input-type' || a.startsWith('--input-type='))) return new Worker(WORKER_URL, { workerData });
-  const execArgv: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--input-type') i++;
-    else if (!arg.startsWith('--input-type=')) execArgv.push(arg);
-  }
-  try {
-    return new Worker(WORKER_URL, { workerData, execArgv });
-  } catch (err) {
-    if ((err as { code?: unknown }).code !== 'ERR_WORKER_INVALID_EXEC_ARGV') throw err;
-    return new Worker(WORKER_URL, { workerData, execArgv: [] });
-  }
-}
-
-function toEngineError(e: SerializedEngineError): EngineError {
-  return new EngineError(e.kind, e.message);
-}
-
 function abortedError(): EngineError {
   return new EngineError('Aborted', 'synthesis aborted');
 }
@@ -577,7 +551,7 @@ export class FliteEngine implements TtsEngine {
       slot.pending.set(id, {
         onReply: (msg) => {
           if (msg.type === expect) resolve(msg as Extract<FromWorker, { type: T }>);
-          else if (msg.type === 'failed') reject(toEngineError(msg.error));
+          else if (msg.type === 'failed') reject(engineErrorFrom(msg.error));
           else reject(new EngineError('Internal', `unexpected reply '${msg.type}' to '${expect}'`));
         },
         onFailure: reject,
@@ -595,7 +569,7 @@ export class FliteEngine implements TtsEngine {
       voices: this.catalogue.map((v) => ({ fliteName: v.fliteName, sampleRate: v.sampleRate })),
       initLock: INIT_LOCK,
     };
-    const worker = startWorker(init);
+    const worker = startWorker(WORKER_URL, init);
     slot.worker = worker;
     slot.state = 'starting';
     worker.on('message', (msg: FromWorker) => {
@@ -621,7 +595,7 @@ export class FliteEngine implements TtsEngine {
         this.pump();
         return;
       case 'init-failed': {
-        const err = toEngineError(msg.error);
+        const err = engineErrorFrom(msg.error);
         this.log.error({ worker: slot.index, err }, 'flite worker could not load its voices');
         const worker = slot.worker;
         slot.worker = undefined;
@@ -718,12 +692,3 @@ function prosodyOf(p: Prosody): { rate: number; pitch: number } {
   return { rate: clampFinite(p.rate, 0.25, 4), pitch: clampFinite(p.pitch, 0.5, 2) };
 }
 
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  let reject: (err: unknown) => void = () => undefined;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}

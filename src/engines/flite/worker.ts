@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { EngineError, type EngineErrorKind } from '../../domain/ports/engines.js';
+import { EngineError, type EngineErrorKind, serializeEngineError, type SerializedEngineError } from '../../domain/ports/engines.js';
 import { FliteVoice, type FliteSegment, type FliteToken } from './bindings.js';
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -25,10 +25,7 @@ export interface WorkerInit {
   initLock: SharedArrayBuffer;
 }
 
-export interface SerializedEngineError {
-  kind: EngineErrorKind;
-  message: string;
-}
+export type { SerializedEngineError } from '../../domain/ports/engines.js';
 
 export type ToWorker =
   | { type: 'synthesize'; id: number; voice: string; text: string; rate: number; pitch: number }
@@ -62,11 +59,6 @@ export type FromWorker =
  * ≈50 ms, so only a holder that died mid-registration (terminated from outside) can keep it this long.
  */
 const INIT_LOCK_TIMEOUT_MS = 10_000;
-
-function serialize(err: unknown): SerializedEngineError {
-  if (err instanceof EngineError) return { kind: err.kind, message: err.message };
-  return { kind: 'Internal', message: err instanceof Error ? err.message : String(err) };
-}
 
 function isWorkerInit(value: unknown): value is WorkerInit {
   if (typeof value !== 'object' || value === null) return false;
@@ -107,7 +99,7 @@ class SynthesisHost {
         }
       }
     } catch (err) {
-      this.send({ type: 'init-failed', error: serialize(err) });
+      this.send({ type: 'init-failed', error: serializeEngineError(err) });
       return;
     }
     this.send({ type: 'ready', loadMs: performance.now() - t0 });
@@ -124,7 +116,7 @@ class SynthesisHost {
           out = { type: 'synthesized', id: msg.id, sampleRate: utt.sampleRate, pcm: utt.pcm, tokens: utt.tokens, segments: utt.segments, synthMs: performance.now() - t0 };
           transfer.push(utt.pcm.buffer);
         } catch (err) {
-          out = { type: 'failed', id: msg.id, error: serialize(err) };
+          out = { type: 'failed', id: msg.id, error: serializeEngineError(err) };
         }
         this.send(out, transfer);
         return;

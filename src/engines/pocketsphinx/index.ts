@@ -13,6 +13,7 @@
  *   share the process), which only child processes could contain.
  */
 import { Worker } from 'node:worker_threads';
+import { deferred, startWorker } from '../../kernel/worker-threads.js';
 
 import {
   EngineError,
@@ -20,8 +21,7 @@ import {
   type LiveDecoder,
   type SttEngine,
   type SttEngineInfo,
-  type SttModelRef,
-} from '../../domain/ports/engines.js';
+  type SttModelRef, engineErrorFrom } from '../../domain/ports/engines.js';
 import { ENGINE_SAMPLE_RATE } from '../../kernel/audio/format.js';
 import { silentLogger, type Logger } from '../../kernel/logger.js';
 import { PocketSphinxModelCatalog, SUPPORTED_LOCALES, type SphinxModelPaths } from './model-catalog.js';
@@ -58,21 +58,6 @@ const MAX_STARTUP_CRASHES = 3;
  * Node flags for the workers: the parent's, minus `--input-type`, which only applies to the main script
  * (`node --input-type=module -e …`) and makes a worker fail to load its file.
  */
-function workerExecArgv(): string[] {
-  const out: string[] = [];
-  const argv = process.execArgv;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    if (arg === '--input-type') i++;
-    else if (!arg.startsWith('--input-type=')) out.push(arg);
-  }
-  return out;
-}
-
-function toEngineError(e: SerializedEngineError): EngineError {
-  return new EngineError(e.kind, e.message);
-}
-
 function abortedError(): EngineError {
   return new EngineError('Aborted', 'decode aborted');
 }
@@ -339,7 +324,7 @@ export class PocketSphinxEngine implements SttEngine {
       slot.pending.set(id, {
         onReply: (msg) => {
           if (msg.type === expect) resolve(msg as Extract<FromWorker, { type: T }>);
-          else if (msg.type === 'failed') reject(toEngineError(msg.error));
+          else if (msg.type === 'failed') reject(engineErrorFrom(msg.error));
           else reject(new EngineError('Internal', `unexpected reply '${msg.type}' to '${expect}'`));
         },
         onFailure: reject,
@@ -354,7 +339,7 @@ export class PocketSphinxEngine implements SttEngine {
 
   private spawn(slot: WorkerSlot): void {
     const init: WorkerInit = { defaultModel: this.defaultModel, maxLiveDecoders: this.options.liveDecodersPerWorker };
-    const worker = new Worker(WORKER_URL, { workerData: init, execArgv: workerExecArgv() });
+    const worker = startWorker(WORKER_URL, init);
     slot.worker = worker;
     slot.generation++;
     slot.state = 'starting';
@@ -384,7 +369,7 @@ export class PocketSphinxEngine implements SttEngine {
         this.pump();
         return;
       case 'init-failed': {
-        const err = toEngineError(msg.error);
+        const err = engineErrorFrom(msg.error);
         this.log.error({ worker: slot.index, err }, 'PocketSphinx worker could not load its model');
         const worker = slot.worker;
         slot.worker = undefined;
@@ -528,15 +513,6 @@ class PocketSphinxLiveDecoder implements LiveDecoder {
   }
 }
 
-function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void; reject: (err: unknown) => void } {
-  let resolve: (value: T) => void = () => undefined;
-  let reject: (err: unknown) => void = () => undefined;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
 
 function concat(chunks: ReadonlyArray<Int16Array<ArrayBuffer>>): Int16Array<ArrayBuffer> {
   if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0];

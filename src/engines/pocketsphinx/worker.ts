@@ -8,7 +8,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { EngineError, type EngineErrorKind, type EngineHypothesis } from '../../domain/ports/engines.js';
+import { EngineError, type EngineErrorKind, type EngineHypothesis, serializeEngineError, type SerializedEngineError } from '../../domain/ports/engines.js';
 import { SphinxDecoder } from './bindings.js';
 import type { SphinxModelPaths } from './model-catalog.js';
 
@@ -23,10 +23,7 @@ export interface WorkerInit {
   maxLiveDecoders: number;
 }
 
-export interface SerializedEngineError {
-  kind: EngineErrorKind;
-  message: string;
-}
+export type { SerializedEngineError } from '../../domain/ports/engines.js';
 
 export type ToWorker =
   | { type: 'decode'; id: number; model: SphinxModelPaths; pcm: Int16Array }
@@ -54,11 +51,6 @@ export type FromWorker =
 // Worker body
 // ---------------------------------------------------------------------------------------------------------------
 
-function serialize(err: unknown): SerializedEngineError {
-  if (err instanceof EngineError) return { kind: err.kind, message: err.message };
-  return { kind: 'Internal', message: err instanceof Error ? err.message : String(err) };
-}
-
 function isWorkerInit(value: unknown): value is WorkerInit {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<Record<keyof WorkerInit, unknown>>;
@@ -85,7 +77,7 @@ class DecoderHost {
     try {
       this.batch.set(this.init.defaultModel.key, SphinxDecoder.create(this.init.defaultModel));
     } catch (err) {
-      this.send({ type: 'init-failed', error: serialize(err) });
+      this.send({ type: 'init-failed', error: serializeEngineError(err) });
       return;
     }
     this.send({ type: 'ready', loadMs: performance.now() - t0 });
@@ -117,7 +109,7 @@ class DecoderHost {
     try {
       out = work();
     } catch (err) {
-      out = { type: 'failed', id, error: serialize(err) };
+      out = { type: 'failed', id, error: serializeEngineError(err) };
     }
     this.send(out);
   }
