@@ -47,7 +47,7 @@ module.exports = {
       name: 'protocol-not-to-adapters',
       severity: 'error',
       from: { path: '^src/protocol/' },
-      to: { path: '^src/(storage|engines|jobs|config|observability|cli)/|^src/app\\.ts$' },
+      to: { path: '^src/(storage|engines|jobs|config|observability|cli|security)/|^src/app\\.ts$' },
     },
     {
       name: 'engines-only-ports-and-kernel',
@@ -73,6 +73,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/storage/' },
       to: { path: '^src/domain/.*-service\\.ts$' },
+    },
+    {
+      name: 'security-only-ports-and-kernel',
+      comment: 'security/ (token signing, admin token) implements domain ports with jose and Node crypto; nothing else.',
+      severity: 'error',
+      from: { path: '^src/security/' },
+      to: { path: '^src/', pathNot: ['^src/security/', '^src/domain/ports/', '^src/kernel/'] },
     },
     {
       name: 'config-observability-only-kernel',

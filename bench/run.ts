@@ -66,10 +66,8 @@ async function startServer(workers: number): Promise<{ app: ParlanceApp; url: st
   const dir = mkdtempSync(join(tmpdir(), 'parlance-bench-'));
   const config = buildConfig({ host: '127.0.0.1', port: 0, dataDir: dir, logLevel: 'warn', engines: { pocketsphinx: { workers } }, limits: { maxSessions: 256 } });
   const app = await buildApp(config);
-  await app.http.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.http.server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no address');
-  return { app, url: `ws://127.0.0.1:${addr.port}`, key: app.defaultAccount.key1, dir };
+  const { port } = await app.listen({ host: '127.0.0.1', port: 0 });
+  return { app, url: `ws://127.0.0.1:${port}`, key: app.defaultAccount.key1, dir };
 }
 
 interface SessionStats {

@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import websocket from '@fastify/websocket';
 import type { Kysely } from 'kysely';
@@ -12,6 +13,20 @@ import type { SttEngine } from './domain/ports/engines.js';
 import { AccountService } from './domain/resources/account-service.js';
 import type { Account } from './domain/resources/account.js';
 import { AuthService, BearerTokenAuthenticator, SubscriptionKeyAuthenticator } from './domain/auth/auth-service.js';
+import { TokenService } from './domain/auth/token-service.js';
+import { AccessService } from './domain/resources/access-service.js';
+import { NetworkService } from './domain/resources/network-service.js';
+import type { DnsView } from './domain/resources/dns-answers.js';
+import { accountArmId } from './domain/resources/account.js';
+import { ExtraListeners } from './protocol/http/extra-listeners.js';
+import { tokenRoutes } from './protocol/token/routes.js';
+import { adminRoutes } from './protocol/admin/routes.js';
+import { startDnsServer } from './protocol/dns/server.js';
+import { startTlsListener } from './protocol/http/tls-listener.js';
+import { DEFAULT_TLS_IPS, defaultTlsNames, loadTlsMaterial } from './security/local-ca.js';
+import { JoseTokenSigner, loadOrCreateSigningSecret } from './security/jose-token-signer.js';
+import { loadOrCreateAdminToken } from './security/admin-token.js';
+import { SqlNetworkRepository } from './storage/sql/network-repository.js';
 import { RecognitionService } from './domain/recognition/recognition-service.js';
 import { applyDataPlane } from './protocol/http/data-plane.js';
 import { healthRoutes } from './protocol/health/routes.js';
@@ -47,6 +62,13 @@ export interface ParlanceApp {
   http: FastifyInstance;
   config: Config;
   defaultAccount: Account;
+  /** Bearer token of the control plane (ARM-shaped admin API). */
+  adminToken: string;
+  /**
+   * Listens on host:port, then on every private endpoint's address (following control-plane
+   * changes), and starts the DNS server when configured. Returns the main URL.
+   */
+  listen(opts?: { host?: string; port?: number }): Promise<{ url: string; port: number; dnsPort?: number; tlsPort?: number }>;
   /** Stops admitting, lets open turns finish (bounded), closes sockets, engines and the database. */
   close(): Promise<void>;
 }
@@ -63,9 +85,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const db: Kysely<Database> = await openSqlite(config.dataDir);
 
   // Domain services
-  const accounts = new AccountService(new SqlAccountRepository(db), clock);
+  const accountRepo = new SqlAccountRepository(db);
+  const network = new NetworkService(new SqlNetworkRepository(db, () => new Date(clock.now()).toISOString()), accountRepo, clock);
+  const accounts = new AccountService(accountRepo, clock, () => network.snapshot());
   const defaultAccount = await accounts.ensureDefaultAccount(config.region, config.key);
-  const auth = new AuthService([new SubscriptionKeyAuthenticator(accounts), new BearerTokenAuthenticator(accounts, undefined)]);
+  const tokens = new TokenService(new JoseTokenSigner(await loadOrCreateSigningSecret(config.dataDir)), clock);
+  const auth = new AuthService([new SubscriptionKeyAuthenticator(accounts), new BearerTokenAuthenticator(accounts, tokens)]);
+  const suffixes = {
+    speechSuffix: config.network.speechSuffix,
+    apiSuffix: config.network.apiSuffix,
+    customDomainSuffix: config.network.customDomainSuffix,
+  };
+  const access = new AccessService(accounts, auth, () => network.snapshot(), suffixes);
+  const adminToken = await loadOrCreateAdminToken(config.dataDir, config.adminToken);
 
   // Engines
   const engine = overrides.sttEngine ?? createSttEngine(config, logger);
@@ -92,6 +124,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     keepAliveTimeout: 10_000,
     bodyLimit: config.limits.restMaxBodyBytes,
     forceCloseConnections: true,
+    trustProxy: config.network.trustProxy,
   });
   await http.register(websocket, {
     options: {
@@ -103,8 +136,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const sessions = new SessionRegistry(config.limits.maxSessions);
 
   await http.register(async (scope) => healthRoutes(scope, { version: VERSION, auth, isReady: () => ready }));
+  await http.register(adminRoutes, { accounts, network, adminToken, suffixes });
   await http.register(async (scope) => {
-    applyDataPlane(scope, { auth });
+    applyDataPlane(scope, { access });
+    await scope.register(tokenRoutes, { tokens });
     await scope.register(sttShortRoutes, {
       recognition,
       maxAudioSeconds: config.limits.restMaxAudioSeconds,
@@ -127,14 +162,59 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   await engineReady;
 
+  const extra = new ExtraListeners(http.server, logger);
+  let dns: { port: number; close(): Promise<void> } | undefined;
+  let tls: { port: number; close(): Promise<void> } | undefined;
+  let unsubscribe: (() => void) | undefined;
+  const dnsView = async (): Promise<DnsView> => ({
+    accounts: (await accounts.list()).map((a) => ({
+      name: a.name,
+      region: a.region,
+      armId: accountArmId(a),
+      ...(a.customSubDomainName !== undefined ? { customSubDomainName: a.customSubDomainName } : {}),
+    })),
+    snapshot: await network.snapshot(),
+    suffixes,
+    publicAddress: config.network.publicAddress,
+  });
+
   let closing: Promise<void> | undefined;
   return {
     http,
     config,
     defaultAccount,
+    adminToken,
+    async listen(opts = {}) {
+      const address = await http.listen({ host: opts.host ?? config.host, port: opts.port ?? config.port });
+      const port = new URL(address).port ? Number(new URL(address).port) : 80;
+      const follow = (s: { privateEndpoints: readonly { privateIp: string }[] }): void => void extra.reconcile(s.privateEndpoints.map((e) => e.privateIp));
+      unsubscribe = network.onChange(follow);
+      await extra.reconcile((await network.reload()).privateEndpoints.map((e) => e.privateIp));
+      if (config.dns.port !== undefined) {
+        dns = await startDnsServer({ host: config.dns.host, port: config.dns.port, view: dnsView, logger });
+      }
+      if (config.tls.port !== undefined) {
+        const material = await loadTlsMaterial(config.dataDir, {
+          names: config.tls.names.length > 0 ? config.tls.names : defaultTlsNames(suffixes),
+          ips: config.tls.ips.length > 0 ? config.tls.ips : [...DEFAULT_TLS_IPS, ...(isIP(config.network.publicAddress) ? [config.network.publicAddress] : [])],
+        });
+        tls = await startTlsListener(http.server, {
+          host: config.tls.host ?? opts.host ?? config.host,
+          port: config.tls.port,
+          certPem: material.certPem,
+          keyPem: material.keyPem,
+          logger,
+        });
+      }
+      return { url: address, port, ...(dns ? { dnsPort: dns.port } : {}), ...(tls ? { tlsPort: tls.port } : {}) };
+    },
     close() {
       closing ??= (async () => {
+        unsubscribe?.();
         await sessions.drain(config.limits.shutdownGraceMs);
+        await tls?.close();
+        await dns?.close();
+        await extra.close();
         await http.close();
         await Promise.all([engine.close(), ...ttsEngines.map((e) => e.close())]);
         await db.destroy();

@@ -4,6 +4,11 @@ import { VERSION } from '../app.js';
 import { recognize } from './recognize.js';
 import { serve } from './serve.js';
 import { synthesize } from './synthesize.js';
+import { registerUrlCommands } from './url.js';
+import { registerDnsCommands } from './dns.js';
+import { registerAccountCommands } from './account.js';
+import { registerNetworkCommands } from './network.js';
+import { registerCaCommands } from './ca.js';
 
 const program = new Command();
 program.name('parlance').description('Self-hosted speech service that speaks Azure AI Speech protocols').version(VERSION);
@@ -19,6 +24,10 @@ program
   .option('--config <file>', 'JSON config file')
   .option('--log-level <level>', 'fatal|error|warn|info|debug|trace|silent')
   .option('--print-key', 'print key1 of the default resource when ready')
+  .option('--admin-token <token>', 'bearer token of the control plane (default: generated once, kept in the data directory)')
+  .option('--dns-port <port>', 'serve authoritative DNS for the Azure Speech names on this port (UDP and TCP)')
+  .option('--trust-proxy', 'take the client address from X-Forwarded-For (only behind your own proxy)')
+  .option('--tls-port <port>', 'also serve HTTPS/WSS with a certificate from the local CA (parlance ca export)')
   .action(async (opts: Parameters<typeof serve>[0]) => {
     await serve(opts);
   });
@@ -49,6 +58,12 @@ program
   .action(async (opts: Parameters<typeof synthesize>[0]) => {
     process.exitCode = await synthesize(opts);
   });
+
+registerUrlCommands(program);
+registerDnsCommands(program);
+registerAccountCommands(program);
+registerNetworkCommands(program);
+registerCaCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`parlance: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -17,6 +17,44 @@ export const ConfigSchema = Type.Object({
     [Type.Literal('fatal'), Type.Literal('error'), Type.Literal('warn'), Type.Literal('info'), Type.Literal('debug'), Type.Literal('trace'), Type.Literal('silent')],
     { default: 'info' },
   ),
+  /** Control-plane bearer token (ARM-shaped admin API); generated once and kept in the data directory when absent. */
+  adminToken: Type.Optional(Type.String({ minLength: 16, maxLength: 512 })),
+  network: Type.Object(
+    {
+      /** Regional data-plane hosts are `{region}.{offering}.{speechSuffix}` (offering stt, tts, voice, s2s…). */
+      speechSuffix: Type.String({ default: 'speech.microsoft.com' }),
+      /** Token service and management REST: `{region}.{apiSuffix}`. */
+      apiSuffix: Type.String({ default: 'api.cognitive.microsoft.com' }),
+      /** Custom domains are `{customSubDomainName}.{customDomainSuffix}`; the private zone is `privatelink.` + this. */
+      customDomainSuffix: Type.String({ default: 'cognitiveservices.azure.com' }),
+      /** Honour X-Forwarded-For for the client address (only behind a proxy you run). */
+      trustProxy: Type.Boolean({ default: false }),
+      /** The address public names resolve to in Parlance's DNS answers (the regional hosts and the VNet proxy). */
+      publicAddress: Type.String({ default: '127.0.0.1' }),
+    },
+    { default: {} },
+  ),
+  dns: Type.Object(
+    {
+      /** Authoritative DNS server (UDP and TCP); off unless a port is given (0 picks a free one). */
+      port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+      host: Type.String({ default: '127.0.0.1' }),
+    },
+    { default: {} },
+  ),
+  tls: Type.Object(
+    {
+      /** HTTPS/WSS with a certificate from the local CA ({dataDir}/tls); off unless a port is given (443 to stand in for Azure; 0 picks a free one). */
+      port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+      /** Default: the main `host`. */
+      host: Type.Optional(Type.String()),
+      /** DNS names in the server certificate; [] = the Azure wildcards for network.*Suffix + localhost. */
+      names: Type.Array(Type.String(), { default: [], maxItems: 100 }),
+      /** IP addresses in the certificate; [] = 127.0.0.1, ::1 and network.publicAddress. */
+      ips: Type.Array(Type.String(), { default: [], maxItems: 100 }),
+    },
+    { default: {} },
+  ),
   engines: Type.Object(
     {
       stt: Type.Union([Type.Literal('pocketsphinx'), Type.Literal('fake')], { default: 'pocketsphinx' }),

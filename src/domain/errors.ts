@@ -9,6 +9,12 @@ export const ErrorCodes = {
   InvalidKey: 'InvalidKey',
   InvalidToken: 'InvalidToken',
   Forbidden: 'Forbidden',
+  NetworkAccessDenied: 'NetworkAccessDenied',
+  CustomDomainRequired: 'CustomDomainRequired',
+  LocalAuthDisabled: 'LocalAuthDisabled',
+  TokenIssuanceRestricted: 'TokenIssuanceRestricted',
+  AdminAuthRequired: 'AdminAuthRequired',
+  Conflict: 'Conflict',
   NotFound: 'NotFound',
   InvalidArgument: 'InvalidArgument',
   UnsupportedLocale: 'UnsupportedLocale',
@@ -44,6 +50,29 @@ export const Errors = {
     ),
   invalidToken: (why: string) =>
     new ServiceError(ErrorCodes.InvalidToken, 401, `Access denied due to an invalid or expired authorization token (${why}).`),
+  networkAccessDenied: (reason: string) =>
+    new ServiceError(ErrorCodes.NetworkAccessDenied, 403, 'Access denied due to Virtual Network/Firewall rules.', { details: { reason } }),
+  customDomainRequired: () =>
+    new ServiceError(
+      ErrorCodes.CustomDomainRequired,
+      403,
+      'Access denied: this resource has virtual network rules. Use its custom domain endpoint (https://{name}.cognitiveservices.azure.com) instead of the regional endpoint.',
+    ),
+  localAuthDisabled: () =>
+    new ServiceError(
+      ErrorCodes.LocalAuthDisabled,
+      403,
+      'Access denied: key based authentication is disabled for this resource (disableLocalAuth). Use Microsoft Entra ID authentication instead.',
+    ),
+  tokenIssuanceRestricted: (status: 400 | 403) =>
+    new ServiceError(
+      ErrorCodes.TokenIssuanceRestricted,
+      status,
+      'Authorization tokens are issued only for resources that allow access from all networks. Use the resource key in the Ocp-Apim-Subscription-Key header instead.',
+    ),
+  adminAuthRequired: () =>
+    new ServiceError(ErrorCodes.AdminAuthRequired, 401, 'The control plane requires "Authorization: Bearer <admin token>" (see parlance serve --admin-token).'),
+  conflict: (message: string, details?: Record<string, unknown>) => new ServiceError(ErrorCodes.Conflict, 409, message, details ? { details } : undefined),
   notFound: (what = 'Resource not found') => new ServiceError(ErrorCodes.NotFound, 404, what),
   invalidArgument: (message: string, details?: Record<string, unknown>) =>
     new ServiceError(ErrorCodes.InvalidArgument, 400, message, details ? { details } : undefined),

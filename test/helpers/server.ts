@@ -12,6 +12,9 @@ export interface TestServer {
   port: number;
   key: string;
   key2: string;
+  /** The DNS server's port, when the config enables it. */
+  dnsPort?: number;
+  adminToken: string;
   /** http://127.0.0.1:PORT */
   httpUrl: string;
   /** ws://127.0.0.1:PORT */
@@ -23,7 +26,8 @@ export interface TestServer {
 }
 
 /** A real server on port 0 with its own temp data directory. */
-export async function startServer(opts: { config?: Record<string, unknown>; overrides?: AppOverrides; dataDir?: string } = {}): Promise<TestServer> {
+export async function startServer(opts: { config?: Record<string, unknown>; overrides?: AppOverrides; dataDir?: string; host?: string } = {}): Promise<TestServer> {
+  const host = opts.host ?? '127.0.0.1';
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'parlance-test-'));
   const logs: string[] = [];
   const logStream = new Writable({
@@ -33,7 +37,7 @@ export async function startServer(opts: { config?: Record<string, unknown>; over
     },
   });
   const config = buildConfig({
-    host: '127.0.0.1',
+    host,
     port: 0,
     dataDir,
     logLevel: 'info',
@@ -42,17 +46,16 @@ export async function startServer(opts: { config?: Record<string, unknown>; over
     ...opts.config,
   });
   const app = await buildApp(config, { logStream, ...opts.overrides });
-  await app.http.listen({ host: '127.0.0.1', port: 0 });
-  const addr = app.http.server.address();
-  if (addr === null || typeof addr === 'string') throw new Error('no address');
-  const port = addr.port;
+  const { port, dnsPort } = await app.listen({ host, port: 0 });
   return {
+    ...(dnsPort !== undefined ? { dnsPort } : {}),
+    adminToken: app.adminToken,
     app,
     port,
     key: app.defaultAccount.key1,
     key2: app.defaultAccount.key2,
-    httpUrl: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}`,
+    httpUrl: `http://${host}:${port}`,
+    wsUrl: `ws://${host}:${port}`,
     dataDir,
     logs,
     async close() {

@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Kysely } from 'kysely';
 import { AccountService, DEFAULT_ACCOUNT_NAME, generateKey } from '../../src/domain/resources/account-service.js';
 import type { Account, KeyName } from '../../src/domain/resources/account.js';
+import type { NetworkSnapshot } from '../../src/domain/resources/network.js';
 import { VersionConflictError, type AccountRepository } from '../../src/domain/ports/repositories.js';
 import { secretDigest } from '../../src/kernel/secrets.js';
 import type { Clock } from '../../src/kernel/time.js';
@@ -15,6 +16,7 @@ import type { Database } from '../../src/storage/sql/schema.js';
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const clock: Clock = { now: () => Date.UTC(2025, 0, 2, 3, 4, 5) };
+const noNetwork = async (): Promise<NetworkSnapshot> => ({ virtualNetworks: [], privateEndpoints: [], privateDnsZones: [] });
 
 /** AccountRepository kept in a Map, with the same version rule as the SQL one. */
 class MemoryAccountRepository implements AccountRepository {
@@ -24,6 +26,27 @@ class MemoryAccountRepository implements AccountRepository {
   async getByName(name: string): Promise<Account | undefined> {
     const a = this.rows.get(name);
     return a ? { ...a } : undefined;
+  }
+
+  async getById(id: string): Promise<Account | undefined> {
+    const a = [...this.rows.values()].find((r) => r.id === id);
+    return a ? { ...a } : undefined;
+  }
+
+  async getByCustomSubdomain(subdomain: string): Promise<Account | undefined> {
+    const a = [...this.rows.values()].find((r) => r.customSubDomainName === subdomain);
+    return a ? { ...a } : undefined;
+  }
+
+  async update(account: Account): Promise<number> {
+    const a = this.rows.get(account.name);
+    if (!a || a.version !== account.version) throw new VersionConflictError(`account ${account.name} changed concurrently`);
+    this.rows.set(account.name, { ...account, key1: a.key1, key2: a.key2, version: a.version + 1 });
+    return a.version + 1;
+  }
+
+  async delete(name: string): Promise<boolean> {
+    return this.rows.delete(name);
   }
 
   async findByKeyDigest(keyDigest: string): Promise<Account[]> {
@@ -51,7 +74,7 @@ class MemoryAccountRepository implements AccountRepository {
 
 /** The checks both repositories must pass through AccountService. */
 async function serviceContract(repo: AccountRepository): Promise<void> {
-  const svc = new AccountService(repo, clock);
+  const svc = new AccountService(repo, clock, noNetwork);
 
   // First start: both keys generated, 32 lower-case hex characters, different.
   const first = await svc.ensureDefaultAccount('westus');
@@ -132,7 +155,7 @@ describe('AccountService with an in-memory repository', () => {
 
   it('a key given on the very first start becomes key1', async () => {
     const repo = new MemoryAccountRepository();
-    const svc = new AccountService(repo, clock);
+    const svc = new AccountService(repo, clock, noNetwork);
     const a = await svc.ensureDefaultAccount('eastus', 'initial-key');
     assert.equal(a.key1, 'initial-key');
     assert.match(a.key2, HEX32);
@@ -142,7 +165,7 @@ describe('AccountService with an in-memory repository', () => {
 
   it('looks keys up by digest, never by the key itself', async () => {
     const repo = new MemoryAccountRepository();
-    const svc = new AccountService(repo, clock);
+    const svc = new AccountService(repo, clock, noNetwork);
     const a = await svc.ensureDefaultAccount('westus');
     await svc.findByKey(a.key2);
     assert.deepEqual(repo.digestLookups, [secretDigest(a.key2)]);
@@ -151,7 +174,7 @@ describe('AccountService with an in-memory repository', () => {
 
   it('finds the right account among several', async () => {
     const repo = new MemoryAccountRepository();
-    const svc = new AccountService(repo, clock);
+    const svc = new AccountService(repo, clock, noNetwork);
     const def = await svc.ensureDefaultAccount('westus');
     const other: Account = { ...def, id: 'other-id', name: 'other', key1: generateKey(), key2: generateKey() };
     await repo.insert(other);
@@ -161,14 +184,14 @@ describe('AccountService with an in-memory repository', () => {
 
   it('a stale version in setKey is a VersionConflictError', async () => {
     const repo = new MemoryAccountRepository();
-    const a = await new AccountService(repo, clock).ensureDefaultAccount('westus');
+    const a = await new AccountService(repo, clock, noNetwork).ensureDefaultAccount('westus');
     await repo.setKey(a.name, 'key1', 'x', a.version);
     await assert.rejects(repo.setKey(a.name, 'key1', 'y', a.version), VersionConflictError);
   });
 
   it('the default account keeps the region it was created in (an Azure resource cannot move)', async () => {
     const repo = new MemoryAccountRepository();
-    const svc = new AccountService(repo, clock);
+    const svc = new AccountService(repo, clock, noNetwork);
     await svc.ensureDefaultAccount('westus');
     const again = await svc.ensureDefaultAccount('eastus');
     assert.equal(again.region, 'westus');
@@ -191,7 +214,7 @@ describe('AccountService with SQLite', () => {
     let final: Account | undefined;
     try {
       await serviceContract(new SqlAccountRepository(db));
-      final = await new AccountService(new SqlAccountRepository(db), clock).get(DEFAULT_ACCOUNT_NAME);
+      final = await new AccountService(new SqlAccountRepository(db), clock, noNetwork).get(DEFAULT_ACCOUNT_NAME);
       assert.ok(final);
     } finally {
       await db.destroy();
@@ -201,7 +224,7 @@ describe('AccountService with SQLite', () => {
     db = await openSqlite(dir);
     try {
       const repo = new SqlAccountRepository(db);
-      const svc = new AccountService(repo, clock);
+      const svc = new AccountService(repo, clock, noNetwork);
       const reopened = await svc.ensureDefaultAccount('westus');
       assert.deepEqual(reopened, final);
       assert.equal((await svc.findByKey(final.key1))?.which, 'key1');
@@ -232,7 +255,7 @@ describe('AccountService with SQLite', () => {
     const other = mkdtempSync(join(tmpdir(), 'parlance-accounts-'));
     const db = await openSqlite(join(other, 'nested', 'data'));
     try {
-      const a = await new AccountService(new SqlAccountRepository(db), clock).ensureDefaultAccount('westeurope', 'k1');
+      const a = await new AccountService(new SqlAccountRepository(db), clock, noNetwork).ensureDefaultAccount('westeurope', 'k1');
       assert.equal(a.key1, 'k1');
       assert.equal(a.region, 'westeurope');
       assert.match(a.key2, HEX32);

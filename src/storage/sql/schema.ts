@@ -12,8 +12,30 @@ export interface AccountsTable {
   key2_digest: string;
   created_at: string;
   version: Generated<number>;
+  subscription_id: string;
+  resource_group: string;
+  kind: string;
+  custom_subdomain: string | null;
+  /** JSON object of tag → value. */
+  tags: string;
+  /** JSON: publicNetworkAccess, networkAcls, disableLocalAuth. */
+  network: string;
+}
+
+export interface NetworkResourcesTable {
+  /** Lower-cased ARM id (ARM ids compare case-insensitively). */
+  arm_id: string;
+  type: string;
+  name: string;
+  subscription_id: string;
+  resource_group: string;
+  /** JSON of the domain entity. */
+  body: string;
+  created_at: string;
+  version: Generated<number>;
 }
 
 export interface Database {
   accounts: AccountsTable;
+  network_resources: NetworkResourcesTable;
 }

@@ -1,5 +1,9 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 
+/** Where accounts created before resources had ARM coordinates (and the default account) live. */
+export const DEFAULT_SUBSCRIPTION = '00000000-0000-0000-0000-000000000000';
+export const DEFAULT_RESOURCE_GROUP = 'parlance';
+
 /**
  * Numbered, forward-only migrations, applied at boot under Kysely's migration lock.
  * Never edit a released migration; add the next number.
@@ -22,6 +26,31 @@ export const migrations: Record<string, Migration> = {
         .execute();
       await db.schema.createIndex('accounts_key1_digest').on('accounts').column('key1_digest').execute();
       await db.schema.createIndex('accounts_key2_digest').on('accounts').column('key2_digest').execute();
+    },
+  },
+  '0002_resources': {
+    // Accounts become ARM resources (subscription, group, custom domain, network rules); the
+    // Microsoft.Network resources the seeds need are kept as JSON documents keyed by ARM id.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('accounts').addColumn('subscription_id', 'text', (c) => c.notNull().defaultTo(DEFAULT_SUBSCRIPTION)).execute();
+      await db.schema.alterTable('accounts').addColumn('resource_group', 'text', (c) => c.notNull().defaultTo(DEFAULT_RESOURCE_GROUP)).execute();
+      await db.schema.alterTable('accounts').addColumn('kind', 'text', (c) => c.notNull().defaultTo('SpeechServices')).execute();
+      await db.schema.alterTable('accounts').addColumn('custom_subdomain', 'text').execute();
+      await db.schema.alterTable('accounts').addColumn('tags', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      await db.schema.alterTable('accounts').addColumn('network', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      await db.schema.createIndex('accounts_custom_subdomain').unique().on('accounts').column('custom_subdomain').execute();
+      await db.schema
+        .createTable('network_resources')
+        .addColumn('arm_id', 'text', (c) => c.primaryKey())
+        .addColumn('type', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('subscription_id', 'text', (c) => c.notNull())
+        .addColumn('resource_group', 'text', (c) => c.notNull())
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(sql`1`))
+        .execute();
+      await db.schema.createIndex('network_resources_type').on('network_resources').column('type').execute();
     },
   },
 };
