@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := run
 
 APT_RUNTIME := libpocketsphinx3 libsphinxbase3 pocketsphinx-en-us ffmpeg flite libflite1 espeak-ng libespeak-ng1 festival festvox-us-slt-hts
-APT_TEST    := pocketsphinx-testdata
+APT_TEST    := pocketsphinx-testdata iproute2
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 HOST ?= 127.0.0.1

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { publishExclusively, readTextIfExists } from './data-files.js';
 
 export const ADMIN_TOKEN_FILE = 'admin-token';
 
@@ -11,20 +12,13 @@ export const ADMIN_TOKEN_FILE = 'admin-token';
 export async function loadOrCreateAdminToken(dataDir: string, configured: string | undefined): Promise<string> {
   if (configured !== undefined) return configured;
   const file = join(dataDir, ADMIN_TOKEN_FILE);
-  try {
-    const existing = (await readFile(file, 'utf8')).trim();
-    if (existing.length >= 16) return existing;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-  }
+  const existing = (await readTextIfExists(file))?.trim();
+  if (existing !== undefined && existing.length >= 16) return existing;
   await mkdir(dataDir, { recursive: true });
   const token = randomBytes(24).toString('base64url');
-  try {
-    await writeFile(file, `${token}\n`, { mode: 0o600, flag: 'wx' });
-    return token;
-  } catch (err) {
-    // Another process created it first: use theirs.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return (await readFile(file, 'utf8')).trim();
-    throw err;
-  }
+  if (await publishExclusively(file, `${token}\n`, 0o600)) return token;
+  // Another process created it first: use theirs.
+  const winner = (await readTextIfExists(file))?.trim();
+  if (winner === undefined || winner.length < 16) throw new Error(`${file} does not hold an admin token (16 characters or more); delete it to have one generated`);
+  return winner;
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { publishExclusively, readIfExists } from './data-files.js';
 import { join } from 'node:path';
 import { errors, jwtVerify, SignJWT } from 'jose';
 import type { TokenSigner } from '../domain/ports/token-signer.js';
@@ -93,24 +94,15 @@ export class JoseTokenSigner implements TokenSigner {
 export async function loadOrCreateSigningSecret(dataDir: string): Promise<Uint8Array> {
   const file = join(dataDir, SIGNING_SECRET_FILE);
   const existing = await readIfExists(file);
-  if (existing) return checkedSecret(existing, file);
+  if (existing) return checkedSecret(new Uint8Array(existing), file);
 
   await mkdir(dataDir, { recursive: true });
   const secret = new Uint8Array(randomBytes(SIGNING_SECRET_BYTES));
-  if (await publishExclusively(file, secret)) return secret;
+  if (await publishExclusively(file, secret, 0o600)) return secret;
 
   const winner = await readIfExists(file);
   if (!winner) throw new Error(`${file} vanished while the token signing secret was being created`);
-  return checkedSecret(winner, file);
-}
-
-async function readIfExists(file: string): Promise<Uint8Array | undefined> {
-  try {
-    return new Uint8Array(await readFile(file));
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
+  return checkedSecret(new Uint8Array(winner), file);
 }
 
 function checkedSecret(bytes: Uint8Array, file: string): Uint8Array {
@@ -121,30 +113,4 @@ function checkedSecret(bytes: Uint8Array, file: string): Uint8Array {
     );
   }
   return bytes;
-}
-
-/** True if our secret became the file; false if another process published one first. */
-async function publishExclusively(file: string, secret: Uint8Array): Promise<boolean> {
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
-  try {
-    try {
-      await fh.writeFile(secret);
-      // Durable before it becomes visible: a crash must not leave an empty key under the real name.
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await link(tmp, file);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'EEXIST')) return false;
-    throw err;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-}
-
-function isErrno(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }

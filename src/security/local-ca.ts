@@ -1,9 +1,10 @@
 import { X509Certificate, createPrivateKey, generateKeyPair, randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import forge from 'node-forge';
+import { publishExclusively, readTextIfExists, replaceFile } from './data-files.js';
 
 /**
  * A private certificate authority kept in the data directory, and the server certificate it issues
@@ -310,54 +311,4 @@ function randomSerial(): string {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
   return bytes.toString('hex');
-}
-
-async function readTextIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if (isErrno(err, 'ENOENT')) return undefined;
-    throw err;
-  }
-}
-
-async function writeTemp(file: string, text: string, mode: number): Promise<string> {
-  const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', mode);
-  try {
-    await fh.writeFile(text);
-    // Durable before it becomes visible: a crash must not leave an empty key under the real name.
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  return tmp;
-}
-
-/** True if our content became the file; false if another process published one first. */
-async function publishExclusively(file: string, text: string, mode: number): Promise<boolean> {
-  const tmp = await writeTemp(file, text, mode);
-  try {
-    await link(tmp, file);
-    return true;
-  } catch (err) {
-    if (isErrno(err, 'EEXIST')) return false;
-    throw err;
-  } finally {
-    await unlink(tmp).catch(() => undefined);
-  }
-}
-
-async function replaceFile(file: string, text: string, mode: number): Promise<void> {
-  const tmp = await writeTemp(file, text, mode);
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
-
-function isErrno(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }

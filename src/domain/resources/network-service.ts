@@ -144,13 +144,10 @@ export class NetworkService {
     if (!vnet) throw Errors.notFound(`Virtual network '${vnetId}' was not found.`);
     const subnet = this.validSubnet(vnet.id, vnet.addressPrefixes, spec);
     this.assertPrefixKeepsEndpoints(await this.reload(), subnet);
-    const index = vnet.subnets.findIndex((s) => sameId(s.id, subnet.id));
-    const subnets = [...vnet.subnets];
-    if (index >= 0) subnets[index] = subnet;
-    else subnets.push(subnet);
+    const { list: subnets, created } = upsert(vnet.subnets, subnet, (s) => sameId(s.id, subnet.id));
     await this.store({ type: 'virtualNetwork', value: { ...vnet, subnets } }, vnet.version);
     await this.reload();
-    return { value: subnet, created: index < 0 };
+    return { value: subnet, created };
   }
 
   async deleteSubnet(vnetId: string, name: string): Promise<boolean> {
@@ -279,13 +276,10 @@ export class NetworkService {
     if (!zone) throw Errors.notFound(`Private DNS zone '${zoneId}' was not found.`);
     if (!(await this.getVirtualNetwork(virtualNetworkId))) throw Errors.invalidArgument(`Virtual network '${virtualNetworkId}' was not found.`, { armCode: 'InvalidResourceReference' });
     const link = { name, id: `${zone.id}/virtualNetworkLinks/${name}`, virtualNetworkId, registrationEnabled };
-    const index = zone.links.findIndex((l) => l.name.toLowerCase() === name.toLowerCase());
-    const links = [...zone.links];
-    if (index >= 0) links[index] = link;
-    else links.push(link);
+    const { list: links, created } = upsert(zone.links, link, (l) => l.name.toLowerCase() === name.toLowerCase());
     await this.store({ type: 'privateDnsZone', value: { ...zone, links } }, zone.version);
     await this.reload();
-    return { value: link, created: index < 0 };
+    return { value: link, created };
   }
 
   async deleteZoneLink(zoneId: string, name: string): Promise<boolean> {
@@ -358,4 +352,11 @@ export class NetworkService {
       throw err;
     }
   }
+}
+
+/** Replaces the first element `matches` selects, or appends: a child resource's PUT. */
+function upsert<T>(list: readonly T[], item: T, matches: (existing: T) => boolean): { list: T[]; created: boolean } {
+  const index = list.findIndex(matches);
+  if (index < 0) return { list: [...list, item], created: true };
+  return { list: list.map((e, i) => (i === index ? item : e)), created: false };
 }

@@ -13,27 +13,27 @@ export interface Subnet {
   serviceEndpoints: { service: string; locations: string[] }[];
 }
 
-export interface VirtualNetwork {
+/** What every tracked Microsoft.Network resource has. */
+export interface NetworkResourceBase {
   id: string;
   name: string;
   subscriptionId: string;
   resourceGroup: string;
-  location: string;
   tags: Record<string, string>;
+  /** Optimistic-concurrency version (the ARM etag). */
+  version: number;
+}
+
+export interface VirtualNetwork extends NetworkResourceBase {
+  location: string;
   addressPrefixes: string[];
   subnets: Subnet[];
-  version: number;
 }
 
 export type ConnectionStatus = 'Approved' | 'Pending' | 'Rejected' | 'Disconnected';
 
-export interface PrivateEndpoint {
-  id: string;
-  name: string;
-  subscriptionId: string;
-  resourceGroup: string;
+export interface PrivateEndpoint extends NetworkResourceBase {
   location: string;
-  tags: Record<string, string>;
   subnetId: string;
   /** An address of this host (tests use 127.x.y.z); Parlance listens on it too. */
   privateIp: string;
@@ -48,18 +48,11 @@ export interface PrivateEndpoint {
     /** Created through manualPrivateLinkServiceConnections: starts Pending. */
     manual: boolean;
   };
-  version: number;
 }
 
-export interface PrivateDnsZone {
-  id: string;
-  name: string;
-  subscriptionId: string;
-  resourceGroup: string;
-  tags: Record<string, string>;
+export interface PrivateDnsZone extends NetworkResourceBase {
   /** Linked virtual networks, by link name. */
   links: { name: string; id: string; virtualNetworkId: string; registrationEnabled: boolean }[];
-  version: number;
 }
 
 /** What the data plane and the DNS server consult; reloaded after every control-plane change. */
