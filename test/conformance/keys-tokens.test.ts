@@ -65,6 +65,18 @@ describe('Keys and tokens: rotation and expiry', () => {
     const { result } = await recognizeOnce(withToken(server, token), WAV);
     assert.equal(result.text, "What's the weather like?");
 
+    // Text-to-speech over WebSocket with the token, through the SDK.
+    const ttsConfig = sdk.SpeechConfig.fromHost(new URL(server.httpUrl));
+    ttsConfig.authorizationToken = token;
+    const synthesizer = new sdk.SpeechSynthesizer(ttsConfig, null as unknown as sdk.AudioConfig);
+    try {
+      const spoken = await new Promise<sdk.SpeechSynthesisResult>((resolve, reject) => synthesizer.speakTextAsync('Hello.', resolve, (e) => reject(new Error(e))));
+      assert.equal(spoken.reason, sdk.ResultReason.SynthesizingAudioCompleted);
+      assert.ok(spoken.audioData.byteLength > 1000);
+    } finally {
+      synthesizer.close();
+    }
+
     offsetMs = 9 * 60_000 + 50_000;
     assert.equal(await restStt({ Authorization: `Bearer ${token}` }), 200);
     offsetMs = 10 * 60_000 + 1_000;
