@@ -27,6 +27,9 @@ import { DEFAULT_TLS_IPS, defaultTlsNames, loadTlsMaterial } from './security/lo
 import { JoseTokenSigner, loadOrCreateSigningSecret } from './security/jose-token-signer.js';
 import { loadOrCreateAdminToken } from './security/admin-token.js';
 import { SqlNetworkRepository } from './storage/sql/network-repository.js';
+import { SqlSpeechEntityRepository } from './storage/sql/speech-entity-repository.js';
+import { CustomSpeechService, type ModelDeployer } from './domain/customspeech/custom-speech-service.js';
+import { sttV32Routes } from './protocol/stt-v32/routes.js';
 import { RecognitionService } from './domain/recognition/recognition-service.js';
 import { applyDataPlane } from './protocol/http/data-plane.js';
 import { healthRoutes } from './protocol/health/routes.js';
@@ -107,7 +110,22 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const engineReady = Promise.all([engine.ready(), ...ttsEngines.map((e) => e.ready())]).then(() => {
     ready = true;
   });
-  const recognition = new RecognitionService(engine, decoder, config.recognition, logger);
+  // Custom Speech: endpoints deploy base models (nothing to load) and, with training, custom models.
+  const deployer: ModelDeployer = {
+    async deploy(model) {
+      if (model.kind === 'custom') throw new Error(`custom model ${model.id} cannot be loaded`);
+    },
+  };
+  const customSpeech = new CustomSpeechService(new SqlSpeechEntityRepository(db), deployer, clock, logger, engine.info);
+  const recognition = new RecognitionService(engine, decoder, config.recognition, logger, (accountId, endpointId) => {
+    const route = customSpeech.endpointRoute(accountId, endpointId);
+    if (!route) return undefined;
+    const active = route.activeModel;
+    return {
+      locale: route.locale,
+      ...(active ? { model: active.kind === 'custom' ? { locale: route.locale, modelId: active.id } : { locale: route.locale } } : {}),
+    };
+  });
   const synthesis = new SynthesisService(
     ttsEngines,
     new FfmpegAudioEncoder({ ffmpegPath: config.engines.ffmpegPath, logger }),
@@ -140,6 +158,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await http.register(async (scope) => {
     applyDataPlane(scope, { access });
     await scope.register(tokenRoutes, { tokens });
+    await scope.register(sttV32Routes, { customSpeech, suffixes });
     await scope.register(sttShortRoutes, {
       recognition,
       maxAudioSeconds: config.limits.restMaxAudioSeconds,
@@ -161,6 +180,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
 
   await engineReady;
+  await customSpeech.resume();
+  // Other processes sharing the database change endpoints too.
+  const routesTimer = setInterval(() => void customSpeech.refreshRoutes().catch((err: unknown) => logger.warn({ err }, 'endpoint routes refresh failed')), 5_000);
+  routesTimer.unref();
 
   const extra = new ExtraListeners(http.server, logger);
   let dns: { port: number; close(): Promise<void> } | undefined;
@@ -211,11 +234,13 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     close() {
       closing ??= (async () => {
         unsubscribe?.();
+        clearInterval(routesTimer);
         await sessions.drain(config.limits.shutdownGraceMs);
         await tls?.close();
         await dns?.close();
         await extra.close();
         await http.close();
+        await customSpeech.settled();
         await Promise.all([engine.close(), ...ttsEngines.map((e) => e.close())]);
         await db.destroy();
       })();

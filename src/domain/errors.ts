@@ -15,6 +15,8 @@ export const ErrorCodes = {
   TokenIssuanceRestricted: 'TokenIssuanceRestricted',
   AdminAuthRequired: 'AdminAuthRequired',
   Conflict: 'Conflict',
+  EndpointNotFound: 'EndpointNotFound',
+  EndpointNotReady: 'EndpointNotReady',
   NotFound: 'NotFound',
   InvalidArgument: 'InvalidArgument',
   UnsupportedLocale: 'UnsupportedLocale',
@@ -72,6 +74,10 @@ export const Errors = {
     ),
   adminAuthRequired: () =>
     new ServiceError(ErrorCodes.AdminAuthRequired, 401, 'The control plane requires "Authorization: Bearer <admin token>" (see parlance serve --admin-token).'),
+  endpointNotFound: (id: string) =>
+    new ServiceError(ErrorCodes.EndpointNotFound, 400, `The custom endpoint '${id}' (cid) does not exist or belongs to another resource.`, { details: { endpointId: id } }),
+  endpointNotReady: (id: string) =>
+    new ServiceError(ErrorCodes.EndpointNotReady, 409, `The custom endpoint '${id}' is not deployed yet; wait until its status is Succeeded.`, { details: { endpointId: id } }),
   conflict: (message: string, details?: Record<string, unknown>) => new ServiceError(ErrorCodes.Conflict, 409, message, details ? { details } : undefined),
   notFound: (what = 'Resource not found') => new ServiceError(ErrorCodes.NotFound, 404, what),
   invalidArgument: (message: string, details?: Record<string, unknown>) =>

@@ -23,6 +23,8 @@ const FACTORY_ARGS: Record<keyof typeof Errors, unknown[]> = {
   tokenIssuanceRestricted: [403],
   adminAuthRequired: [],
   conflict: ['taken', { armCode: 'CustomDomainInUse' }],
+  endpointNotFound: ['0b8c…'],
+  endpointNotReady: ['0b8c…'],
   invalidArgument: ['bad value', { field: 'format' }],
   unsupportedLocale: ['xx-XX', ['en-US']],
   unsupportedMediaType: ['text/plain'],

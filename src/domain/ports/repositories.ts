@@ -1,4 +1,5 @@
 import type { Account, KeyName } from '../resources/account.js';
+import type { SpeechEntity, SpeechEntityKind } from '../customspeech/entities.js';
 import type { PrivateDnsZone, PrivateEndpoint, VirtualNetwork } from '../resources/network.js';
 
 export interface AccountRepository {
@@ -42,3 +43,19 @@ export class VersionConflictError extends Error {
 export class ConflictError extends Error {
   override name = 'ConflictError';
 }
+
+/** Custom Speech entities, stored whole per account and kind. */
+export interface SpeechEntityRepository {
+  list<K extends SpeechEntityKind>(accountId: string, kind: K): Promise<Extract<SpeechEntity, { kind: K }>[]>;
+  get<K extends SpeechEntityKind>(accountId: string, kind: K, id: string): Promise<Versioned<Extract<SpeechEntity, { kind: K }>> | undefined>;
+  /** Entities of a kind across accounts whose status is one of `statuses` (work to resume after a restart). */
+  listByStatus<K extends SpeechEntityKind>(kind: K, statuses: readonly string[]): Promise<Extract<SpeechEntity, { kind: K }>[]>;
+  /** Every entity of a kind, across accounts (boot-time reloading of deployed models). */
+  listAll<K extends SpeechEntityKind>(kind: K): Promise<Extract<SpeechEntity, { kind: K }>[]>;
+  insert(entity: SpeechEntity): Promise<void>;
+  /** VersionConflictError when `expectedVersion` is stale. Returns the new version. */
+  update(entity: SpeechEntity, expectedVersion: number): Promise<number>;
+  delete(accountId: string, kind: SpeechEntityKind, id: string): Promise<boolean>;
+}
+
+export type Versioned<T> = { value: T; version: number };

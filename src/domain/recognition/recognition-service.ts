@@ -5,6 +5,10 @@ import { Errors } from '../errors.js';
 import { AudioInput, type DeclaredAudio } from './audio-input.js';
 import { RecognitionTurn } from './recognition-turn.js';
 import type { PhraseResult, ProfanityOption, RecognitionMode, RecognitionOptions, ResultFormat, TurnListener } from './types.js';
+import type { SttModelRef } from '../ports/engines.js';
+
+/** Resolves a custom endpoint id (`cid`) of an account to the model its traffic uses now. */
+export type EndpointModels = (accountId: string, endpointId: string) => { locale: string; model?: SttModelRef } | undefined;
 
 export interface RecognitionDefaults {
   initialSilenceTimeoutMsInteractive: number;
@@ -39,15 +43,29 @@ export class RecognitionService {
     private readonly audioDecoder: CompressedAudioDecoder,
     private readonly defaults: RecognitionDefaults,
     private readonly logger: Logger,
+    private readonly endpoints: EndpointModels = () => undefined,
   ) {}
 
   get supportedLocales(): readonly string[] {
     return this.engine.info.locales;
   }
 
-  /** Validates a request and fills defaults. Throws ServiceErrors (unsupported locale, bad values). */
-  resolveOptions(req: RecognitionRequest): RecognitionOptions {
-    const locale = req.locale ?? 'en-US';
+  /**
+   * Validates a request and fills defaults. Throws ServiceErrors (unsupported locale, bad values, an
+   * endpoint id that is not this account's or not deployed yet). A custom endpoint decides the
+   * model, and the locale when the request names none.
+   */
+  resolveOptions(req: RecognitionRequest, accountId?: string): RecognitionOptions {
+    let endpointModel: SttModelRef | undefined;
+    let endpointLocale: string | undefined;
+    if (req.endpointId !== undefined) {
+      const route = accountId === undefined ? undefined : this.endpoints(accountId, req.endpointId);
+      if (!route) throw Errors.endpointNotFound(req.endpointId);
+      if (!route.model) throw Errors.endpointNotReady(req.endpointId);
+      endpointModel = route.model;
+      endpointLocale = route.locale;
+    }
+    const locale = req.locale ?? endpointLocale ?? 'en-US';
     if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(locale)) throw Errors.invalidArgument(`Invalid language '${locale}'.`);
     if (!this.engine.supportsLocale(locale)) throw Errors.unsupportedLocale(locale, this.engine.info.locales);
     const continuous = req.mode !== 'interactive';
@@ -64,7 +82,7 @@ export class RecognitionService {
       initialSilenceTimeoutMs: clamp(initial, 0, 120_000),
       segmentationSilenceTimeoutMs: clamp(segmentation, 100, 5_000),
       maxUtteranceMs: clamp(req.maxUtteranceMs ?? this.defaults.maxUtteranceMs, 1_000, 70_000),
-      model: req.endpointId ? { locale, modelId: req.endpointId } : { locale },
+      model: endpointModel ?? { locale },
     };
   }
 

@@ -8,10 +8,11 @@ import { classifyHost, splitOfferingPrefix, type HostRoute, type HostSuffixes } 
 import type { NetworkSnapshot } from './network.js';
 
 /**
- * What a data-plane route is: a speech surface (recognition, synthesis, voices), the token service
- * (key in, token out: a token cannot mint a token), or a management API on the API host.
+ * What a data-plane route is: a speech surface (recognition, synthesis, voices: the `/{offering}/…`
+ * form on a custom domain), the token service (key in, token out: a token cannot mint a token), or
+ * the management API (`/speechtotext/…`, standard paths on every host).
  */
-export type Surface = 'speech' | 'token';
+export type Surface = 'speech' | 'token' | 'management';
 
 export interface DataPlaneRequest {
   /** The Host header as sent (custom domains and regional hosts are told apart by it). */

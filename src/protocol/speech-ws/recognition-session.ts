@@ -25,6 +25,8 @@ export interface RecognitionSessionOptions {
   recognition: RecognitionService;
   /** From the URL query; speech.context overrides per turn. */
   baseRequest: RecognitionRequest;
+  /** The authenticated resource (custom endpoints are looked up within it). */
+  accountId: string | undefined;
   /** Mode fixed by a v1 path; undefined on the v2 (universal) path. */
   pathMode: RecognitionMode | undefined;
   maxTurnAudioMs: number;
@@ -174,7 +176,7 @@ export class RecognitionSession {
     };
     let options: RecognitionOptions;
     try {
-      options = this.#opts.recognition.resolveOptions(ctx ? applySpeechContext(base, ctx.body, this.#opts.pathMode) : base);
+      options = this.#opts.recognition.resolveOptions(ctx ? applySpeechContext(base, ctx.body, this.#opts.pathMode) : base, this.#opts.accountId);
     } catch (err) {
       // Invalid parameters (unsupported locale …): close 1007 with a readable reason, which the SDKs
       // surface as BadRequestParameters plus our text (protocol §F.2).

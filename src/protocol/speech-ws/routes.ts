@@ -77,6 +77,7 @@ export async function speechWsRoutes(app: FastifyInstance, opts: SpeechWsOptions
     const session: RecognitionSession = new RecognitionSession(socket, {
       recognition: opts.recognition,
       baseRequest: base,
+      accountId: req.principal?.account.id,
       pathMode,
       maxTurnAudioMs: opts.maxTurnAudioMs,
       idleTimeoutMs: opts.idleTimeoutMs,

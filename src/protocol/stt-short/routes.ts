@@ -46,7 +46,7 @@ export async function sttShortRoutes(app: FastifyInstance, opts: SttShortOptions
       throw Errors.invalidArgument("The 'language' query parameter is required.");
     }
     const declared = declaredAudio(req.headers['content-type']);
-    const options = opts.recognition.resolveOptions(request);
+    const options = opts.recognition.resolveOptions(request, req.principal?.account.id);
     if (!body || typeof (body as AsyncIterable<Buffer>)[Symbol.asyncIterator] !== 'function') {
       throw Errors.invalidAudio('The request contains no audio.');
     }

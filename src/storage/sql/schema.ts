@@ -35,7 +35,19 @@ export interface NetworkResourcesTable {
   version: Generated<number>;
 }
 
+export interface SpeechEntitiesTable {
+  id: string;
+  account_id: string;
+  kind: string;
+  status: string | null;
+  /** JSON of the domain entity. */
+  body: string;
+  created_at: string;
+  version: Generated<number>;
+}
+
 export interface Database {
   accounts: AccountsTable;
   network_resources: NetworkResourcesTable;
+  speech_entities: SpeechEntitiesTable;
 }

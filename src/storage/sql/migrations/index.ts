@@ -53,4 +53,22 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('network_resources_type').on('network_resources').column('type').execute();
     },
   },
+  '0003_speech_entities': {
+    // Custom Speech entities (projects, endpoints, models, datasets …) as JSON documents: their
+    // shapes follow the v3.2 API and change with it; status is a column for restart recovery.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('speech_entities')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text')
+        .addColumn('body', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('version', 'integer', (c) => c.notNull().defaultTo(sql`1`))
+        .execute();
+      await db.schema.createIndex('speech_entities_account_kind').on('speech_entities').columns(['account_id', 'kind', 'created_at']).execute();
+      await db.schema.createIndex('speech_entities_kind_status').on('speech_entities').columns(['kind', 'status']).execute();
+    },
+  },
 };

@@ -1,0 +1,39 @@
+import type { EntityBase, EntityError, EntityStatus } from './common.js';
+import type { Dataset } from './dataset.js';
+
+export type { Dataset } from './dataset.js';
+export type { EntityBase, EntityError, EntityStatus } from './common.js';
+
+/**
+ * Custom Speech entities (Speech-to-text REST API v3.2, protocol §D), in Parlance's terms: ids are
+ * GUIDs, times are ISO 8601 strings, references are ids (the REST layer turns them into `self`
+ * URLs built from the request's host). Every entity belongs to one account.
+ */
+
+export interface Project extends EntityBase {
+  kind: 'project';
+}
+
+/** What an endpoint or evaluation points at: a base model of the engine, or a trained custom model. */
+export type ModelRef = { kind: 'base'; id: string } | { kind: 'custom'; id: string };
+
+export interface Endpoint extends EntityBase {
+  kind: 'endpoint';
+  projectId?: string;
+  status: EntityStatus;
+  /** The model the endpoint should serve (what GET shows). */
+  model: ModelRef;
+  /**
+   * The model traffic uses right now. While a PATCH's new model is being loaded this is still the
+   * old one, so recognition never fails in between; it becomes `model` once loaded.
+   */
+  activeModel?: ModelRef;
+  loggingEnabled: boolean;
+  timeToLive?: string;
+  error?: EntityError;
+}
+
+export type SpeechEntity = Project | Endpoint | Dataset;
+export type SpeechEntityKind = SpeechEntity['kind'];
+
+export { customPropertiesProblem } from './common.js';
