@@ -29,7 +29,16 @@ import { loadOrCreateAdminToken } from './security/admin-token.js';
 import { SqlNetworkRepository } from './storage/sql/network-repository.js';
 import { SqlSpeechEntityRepository } from './storage/sql/speech-entity-repository.js';
 import { CustomSpeechService, type ModelDeployer } from './domain/customspeech/custom-speech-service.js';
+import { ModelService } from './domain/customspeech/model-service.js';
+import { EndpointLogService } from './domain/customspeech/endpoint-logs.js';
+import { FileBlobStore } from './storage/blobs/file-blob-store.js';
 import { sttV32Routes } from './protocol/stt-v32/routes.js';
+import { DatasetService } from './domain/customspeech/dataset-service.js';
+import { datasetRoutes } from './protocol/stt-v32/datasets.js';
+import { downloadRoutes, signedDownloadUrl } from './protocol/stt-v32/downloads.js';
+import { HmacDownloadSigner } from './security/download-signer.js';
+import { UrlContentFetcher } from './storage/blobs/url-fetcher.js';
+import { ZipArchiveReader } from './storage/blobs/zip-archive-reader.js';
 import { RecognitionService } from './domain/recognition/recognition-service.js';
 import { applyDataPlane } from './protocol/http/data-plane.js';
 import { healthRoutes } from './protocol/health/routes.js';
@@ -39,6 +48,7 @@ import { PocketSphinxEngine } from './engines/pocketsphinx/index.js';
 import { FfmpegAudioDecoder } from './engines/ffmpeg/index.js';
 import { FfmpegAudioEncoder } from './engines/ffmpeg/encoder.js';
 import { FliteEngine } from './engines/flite/index.js';
+import { FliteLetterToSound } from './engines/flite/lts.js';
 import { EspeakNgEngine } from './engines/espeak-ng/index.js';
 import { FestivalEngine } from './engines/festival/index.js';
 import type { TtsEngine } from './domain/ports/engines.js';
@@ -110,22 +120,51 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const engineReady = Promise.all([engine.ready(), ...ttsEngines.map((e) => e.ready())]).then(() => {
     ready = true;
   });
-  // Custom Speech: endpoints deploy base models (nothing to load) and, with training, custom models.
+  // Custom Speech: endpoints deploy base models (nothing to load) or trained custom models.
+  const blobs = new FileBlobStore(config.dataDir);
+  const speechEntities = new SqlSpeechEntityRepository(db);
+  let models: ModelService | undefined;
   const deployer: ModelDeployer = {
     async deploy(model) {
-      if (model.kind === 'custom') throw new Error(`custom model ${model.id} cannot be loaded`);
+      if (model.kind === 'custom' && models) await engine.loadCustomModel(model.id, models.modelDir(model.id));
     },
   };
-  const customSpeech = new CustomSpeechService(new SqlSpeechEntityRepository(db), deployer, clock, logger, engine.info);
+  const customSpeech = new CustomSpeechService(speechEntities, deployer, clock, logger, engine.info);
+  const downloadSigner = new HmacDownloadSigner(await loadOrCreateSigningSecret(config.dataDir));
+  const datasets = new DatasetService({
+    repo: speechEntities,
+    blobs,
+    fetcher: new UrlContentFetcher(),
+    archives: new ZipArchiveReader(blobs),
+    clock,
+    logger,
+    locales: customSpeech.baseModels.map((m) => m.locale),
+  });
+  models = new ModelService(
+    speechEntities,
+    engine,
+    blobs,
+    customSpeech.baseModels,
+    async (accountId, datasetId, locale) => {
+      const data = await datasets.readForTraining(accountId, datasetId, locale);
+      // Pronunciation datasets (display form → spoken form) need the engine's dictionary to become
+      // phones; until the engine takes spoken forms, the display forms are trained as text.
+      return { sentences: data.kind === 'Language' ? data.sentences : data.pronunciations.map((p) => p.displayForm), pronunciations: [] };
+    },
+    clock,
+    logger,
+  );
+  const endpointLogs = new EndpointLogService(speechEntities, blobs, clock);
   const recognition = new RecognitionService(engine, decoder, config.recognition, logger, (accountId, endpointId) => {
     const route = customSpeech.endpointRoute(accountId, endpointId);
     if (!route) return undefined;
     const active = route.activeModel;
     return {
       locale: route.locale,
+      loggingEnabled: route.loggingEnabled,
       ...(active ? { model: active.kind === 'custom' ? { locale: route.locale, modelId: active.id } : { locale: route.locale } } : {}),
     };
-  });
+  }, { sink: endpointLogs, clock });
   const synthesis = new SynthesisService(
     ttsEngines,
     new FfmpegAudioEncoder({ ffmpegPath: config.engines.ffmpegPath, logger }),
@@ -143,6 +182,8 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     bodyLimit: config.limits.restMaxBodyBytes,
     forceCloseConnections: true,
     trustProxy: config.network.trustProxy,
+    // Signed download tokens name the blob (endpoint logs: ~150 characters); the default is 100.
+    routerOptions: { maxParamLength: 512 },
   });
   await http.register(websocket, {
     options: {
@@ -155,10 +196,17 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
 
   await http.register(async (scope) => healthRoutes(scope, { version: VERSION, auth, isReady: () => ready }));
   await http.register(adminRoutes, { accounts, network, adminToken, suffixes });
+  await http.register(downloadRoutes, { signer: downloadSigner, blobs, clock });
   await http.register(async (scope) => {
     applyDataPlane(scope, { access });
     await scope.register(tokenRoutes, { tokens });
-    await scope.register(sttV32Routes, { customSpeech, suffixes });
+    await scope.register(sttV32Routes, { customSpeech, models, endpointLogs, suffixes, downloadUrl: signedDownloadUrl(downloadSigner, clock),
+      projectDatasets: {
+        count: async (a, projectId) => (await datasets.listByProject(a, projectId)).length,
+        detach: (a, projectId) => datasets.detachProject(a, projectId),
+      },
+    });
+    await scope.register(datasetRoutes, { datasets, suffixes, signer: downloadSigner, clock });
     await scope.register(sttShortRoutes, {
       recognition,
       maxAudioSeconds: config.limits.restMaxAudioSeconds,
@@ -180,7 +228,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   });
 
   await engineReady;
+  await models.resume();
   await customSpeech.resume();
+  await datasets.resume();
   // Other processes sharing the database change endpoints too.
   const routesTimer = setInterval(() => void customSpeech.refreshRoutes().catch((err: unknown) => logger.warn({ err }, 'endpoint routes refresh failed')), 5_000);
   routesTimer.unref();
@@ -240,7 +290,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await dns?.close();
         await extra.close();
         await http.close();
+        await datasets.close();
         await customSpeech.settled();
+        await models.settled();
         await Promise.all([engine.close(), ...ttsEngines.map((e) => e.close())]);
         await db.destroy();
       })();
@@ -267,6 +319,8 @@ function createSttEngine(config: Config, logger: Logger): SttEngine {
     liveDecodersPerWorker: ps.liveDecodersPerWorker,
     maxQueuedDecodes: ps.maxQueuedDecodes,
     ...(ps.modelDir ? { modelDir: ps.modelDir } : {}),
+    // Words of custom models that cmudict lacks get pronunciations from flite's lexicon and rules.
+    letterToSound: new FliteLetterToSound(),
     logger,
   });
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { setImmediate as tick } from 'node:timers/promises';
-import { EngineError, type EngineHypothesis, type LiveDecoder, type SttEngine, type SttModelRef } from '../../src/domain/ports/engines.js';
+import { EngineError, type CustomModelBuild, type EngineHypothesis, type LiveDecoder, type SttEngine, type SttModelRef } from '../../src/domain/ports/engines.js';
 import type { CompressedAudioDecoder } from '../../src/domain/ports/audio.js';
 import { RecognitionTurn } from '../../src/domain/recognition/recognition-turn.js';
 import { RecognitionService } from '../../src/domain/recognition/recognition-service.js';
@@ -154,6 +154,11 @@ class ScriptedEngine implements SttEngine {
     }
   }
 
+  async buildCustomModel(): Promise<CustomModelBuild> {
+    return { files: [], vocabularySize: 0, newWords: [], sentenceCount: 0 };
+  }
+  async loadCustomModel(): Promise<void> {}
+  async unloadCustomModel(): Promise<void> {}
   async ready(): Promise<void> {}
   async close(): Promise<void> {}
 }

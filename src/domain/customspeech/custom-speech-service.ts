@@ -127,7 +127,7 @@ export class CustomSpeechService {
   async createEndpoint(accountId: string, input: EndpointInput): Promise<Endpoint> {
     this.validateCommon(input);
     if (input.projectId !== undefined) await this.getProject(accountId, input.projectId);
-    this.assertModelFor(input.model, input.locale);
+    await this.assertModelFor(accountId, input.model, input.locale);
     const at = this.now();
     const endpoint: Endpoint = {
       kind: 'endpoint',
@@ -163,7 +163,7 @@ export class CustomSpeechService {
     if (!found) throw Errors.notFound(`Endpoint ${id} was not found.`);
     const current = found.value;
     if (changes.projectId !== undefined) await this.getProject(accountId, changes.projectId);
-    if (changes.model !== undefined) this.assertModelFor(changes.model, current.locale);
+    if (changes.model !== undefined) await this.assertModelFor(accountId, changes.model, current.locale);
     const modelChanged = changes.model !== undefined && !sameModel(changes.model, current.model);
     const { model, ...rest } = defined(changes);
     const next: Endpoint = {
@@ -267,7 +267,16 @@ export class CustomSpeechService {
     this.routes.set(e.id.toLowerCase(), routeOf(e));
   }
 
-  private assertModelFor(model: ModelRef, locale: string): void {
+  private async assertModelFor(accountId: string, model: ModelRef, locale: string): Promise<void> {
+    if (model.kind === 'custom') {
+      const found = await this.repo.get(accountId, 'model', model.id);
+      if (!found) throw Errors.invalidArgument(`The model ${model.id} does not exist.`, { innerCode: 'InvalidModel' });
+      if (found.value.status !== 'Succeeded') throw Errors.invalidArgument(`The model ${model.id} is ${found.value.status}; only a trained model can be deployed.`, { innerCode: 'InvalidModel' });
+      if (found.value.locale.toLowerCase() !== locale.toLowerCase()) {
+        throw Errors.invalidArgument(`The locale of the endpoint (${locale}) must match the locale of the model (${found.value.locale}).`, { innerCode: 'InvalidLocale' });
+      }
+      return;
+    }
     if (model.kind === 'base') {
       const base = this.baseModels.find((b) => b.id === model.id.toLowerCase());
       if (!base) throw Errors.invalidArgument(`The model ${model.id} does not exist.`, { innerCode: 'InvalidModel' });
@@ -276,7 +285,12 @@ export class CustomSpeechService {
       }
       return;
     }
-    throw Errors.invalidArgument(`The model ${model.id} does not exist.`, { innerCode: 'InvalidModel' });
+  }
+
+  /** Whether an endpoint of the account serves or is about to serve the custom model. */
+  async modelInUse(accountId: string, modelId: string): Promise<boolean> {
+    const id = modelId.toLowerCase();
+    return (await this.repo.list(accountId, 'endpoint')).some((e) => (e.model.kind === 'custom' && e.model.id === id) || (e.activeModel?.kind === 'custom' && e.activeModel.id === id));
   }
 
   private validateCommon(e: { displayName: string; locale: string; customProperties?: Record<string, string> | undefined }): void {

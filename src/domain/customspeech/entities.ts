@@ -33,7 +33,36 @@ export interface Endpoint extends EntityBase {
   error?: EntityError;
 }
 
-export type SpeechEntity = Project | Endpoint | Dataset;
+/** One logged recognition of an endpoint with content logging on: its audio and its results, as blobs. */
+export interface EndpointLog {
+  kind: 'endpointLog';
+  id: string;
+  accountId: string;
+  endpointId: string;
+  createdAt: string;
+  audioKey: string;
+  audioBytes: number;
+  durationMs: number;
+  resultKey: string;
+  resultBytes: number;
+}
+
+/** A custom model: a base model adapted with domain text (and pronunciations) by a training job. */
+export interface CustomModel extends EntityBase {
+  kind: 'model';
+  projectId?: string;
+  baseModelId: string;
+  datasetIds: string[];
+  /** Plain-text adaptation given inline (v3.2 `text`). */
+  text?: string;
+  status: EntityStatus;
+  error?: EntityError;
+  /** Custom models stop serving at this date (Azure: about 2 years after training). */
+  transcriptionDeprecation: string;
+  build?: { vocabularySize: number; newWords: number; sentenceCount: number; truncated: boolean };
+}
+
+export type SpeechEntity = Project | Endpoint | Dataset | EndpointLog | CustomModel;
 export type SpeechEntityKind = SpeechEntity['kind'];
 
 export { customPropertiesProblem } from './common.js';

@@ -4,10 +4,41 @@
  * relative to the first sample handed to the call.
  */
 
-/** Which model to decode with. Custom models (a later issue) add `modelId`. */
+/** Which model to decode with: the locale's base model, or a custom model loaded with `SttEngine.loadCustomModel`. */
 export interface SttModelRef {
   locale: string;
   modelId?: string;
+}
+
+/** What a custom model is trained from (Custom Speech datasets, already read and decoded to text). */
+export interface CustomModelInput {
+  locale: string;
+  /** Domain text, one sentence (or line) per entry. Engines bound what they use (see `CustomModelBuild.truncated`). */
+  sentences: string[];
+  /** Pronunciations for words, as CMU-style phones separated by spaces, as in cmudict (stress digits allowed). */
+  pronunciations: { word: string; phones: string }[];
+}
+
+/** What `SttEngine.buildCustomModel` produced. */
+export interface CustomModelBuild {
+  /** Files written into outDir, relative names. */
+  files: string[];
+  /** Distinct words of the model's language model (sentence markers excluded). */
+  vocabularySize: number;
+  /** Words the base dictionary lacks that the model added, and where their pronunciation came from. */
+  newWords: { word: string; phones: string; source: 'dataset' | 'letter-to-sound' }[];
+  /** Sentences the language model was trained on (after splitting lines at sentence ends). */
+  sentenceCount: number;
+  /** Words left out because no pronunciation could be found (they end a sentence in the training text instead). */
+  droppedWords?: string[];
+  /** Set when the input exceeded the engine's bounds and only its beginning was used. */
+  truncated?: boolean;
+}
+
+/** Pronunciations for words a recognizer's dictionary lacks (rules or a lexicon). */
+export interface LetterToSound {
+  /** CMU arpabet phones (e.g. "K AE1 T" or without stress digits) for a word, or undefined. */
+  phones(word: string, locale: string): Promise<string | undefined>;
 }
 
 export interface RecognizedWord {
@@ -54,6 +85,19 @@ export interface SttEngine {
   openLiveDecoder(model: SttModelRef): Promise<LiveDecoder | undefined>;
   /** Decode one whole utterance (deterministic; used for final results). */
   decodeUtterance(model: SttModelRef, pcm: Int16Array, signal?: AbortSignal): Promise<EngineHypothesis>;
+  /**
+   * Trains a custom model from `input` into the directory `outDir` (created if missing; off the event loop). Throws
+   * EngineError 'UnsupportedLocale' for a locale the engine cannot adapt, 'Aborted' when `signal` fires.
+   */
+  buildCustomModel(input: CustomModelInput, outDir: string, signal?: AbortSignal): Promise<CustomModelBuild>;
+  /**
+   * Makes the model built into `dir` available as `modelId`: once this resolves, decodes and live decoders asked
+   * for `{ locale, modelId }` use it. Idempotent. Throws EngineError 'ModelLoadFailed' when the files are missing
+   * or rejected. Decoding with a `modelId` that is not loaded throws 'ModelLoadFailed'.
+   */
+  loadCustomModel(modelId: string, dir: string): Promise<void>;
+  /** Forgets a loaded custom model (no-op for an unknown id). Decodes already running finish with it. */
+  unloadCustomModel(modelId: string): Promise<void>;
   /** Resolves when the engine can serve (models loaded, workers up). */
   ready(): Promise<void>;
   close(): Promise<void>;

@@ -6,9 +6,14 @@ import { AudioInput, type DeclaredAudio } from './audio-input.js';
 import { RecognitionTurn } from './recognition-turn.js';
 import type { PhraseResult, ProfanityOption, RecognitionMode, RecognitionOptions, ResultFormat, TurnListener } from './types.js';
 import type { SttModelRef } from '../ports/engines.js';
+import type { ContentLogSink } from '../ports/content-log.js';
+import type { Clock } from '../../kernel/time.js';
 
 /** Resolves a custom endpoint id (`cid`) of an account to the model its traffic uses now. */
-export type EndpointModels = (accountId: string, endpointId: string) => { locale: string; model?: SttModelRef } | undefined;
+export type EndpointModels = (accountId: string, endpointId: string) => { locale: string; model?: SttModelRef; loggingEnabled: boolean } | undefined;
+
+/** Content logs keep at most this much audio per request (Azure's longest connection is 10 minutes). */
+const MAX_LOGGED_SAMPLES = 16_000 * 600;
 
 export interface RecognitionDefaults {
   initialSilenceTimeoutMsInteractive: number;
@@ -44,6 +49,7 @@ export class RecognitionService {
     private readonly defaults: RecognitionDefaults,
     private readonly logger: Logger,
     private readonly endpoints: EndpointModels = () => undefined,
+    private readonly contentLog?: { sink: ContentLogSink; clock: Clock },
   ) {}
 
   get supportedLocales(): readonly string[] {
@@ -58,12 +64,14 @@ export class RecognitionService {
   resolveOptions(req: RecognitionRequest, accountId?: string): RecognitionOptions {
     let endpointModel: SttModelRef | undefined;
     let endpointLocale: string | undefined;
+    let contentLog: RecognitionOptions['contentLog'];
     if (req.endpointId !== undefined) {
       const route = accountId === undefined ? undefined : this.endpoints(accountId, req.endpointId);
-      if (!route) throw Errors.endpointNotFound(req.endpointId);
+      if (!route || accountId === undefined) throw Errors.endpointNotFound(req.endpointId);
       if (!route.model) throw Errors.endpointNotReady(req.endpointId);
       endpointModel = route.model;
       endpointLocale = route.locale;
+      if (route.loggingEnabled) contentLog = { accountId, endpointId: req.endpointId.toLowerCase() };
     }
     const locale = req.locale ?? endpointLocale ?? 'en-US';
     if (!/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/.test(locale)) throw Errors.invalidArgument(`Invalid language '${locale}'.`);
@@ -83,19 +91,65 @@ export class RecognitionService {
       segmentationSilenceTimeoutMs: clamp(segmentation, 100, 5_000),
       maxUtteranceMs: clamp(req.maxUtteranceMs ?? this.defaults.maxUtteranceMs, 1_000, 70_000),
       model: endpointModel ?? { locale },
+      ...(contentLog ? { contentLog } : {}),
     };
   }
 
   /** Starts one turn; audio bytes go to `handle.input`, results to `listener`. */
   startTurn(options: RecognitionOptions, listener: TurnListener, limits: { maxTurnAudioMs: number; declared?: DeclaredAudio }): TurnHandle {
-    const turn = new RecognitionTurn(options, listener, {
+    const log = options.contentLog && this.contentLog ? this.logTee(options, listener) : undefined;
+    const turn = new RecognitionTurn(options, log?.listener ?? listener, {
       engine: this.engine,
       logger: this.logger,
       hypothesisIntervalMs: this.defaults.hypothesisIntervalMs,
       maxTurnAudioMs: limits.maxTurnAudioMs,
     });
-    const input = new AudioInput(this.audioDecoder, (pcm) => turn.write(pcm), limits.declared);
+    const input = new AudioInput(
+      this.audioDecoder,
+      (pcm) => {
+        log?.audio(pcm);
+        return turn.write(pcm);
+      },
+      limits.declared,
+    );
     return { turn, input };
+  }
+
+  /**
+   * Keeps a copy of the turn's audio and results for the endpoint's content log, written when the
+   * turn ends (a failed write is logged, never the request's failure).
+   */
+  private logTee(options: RecognitionOptions, listener: TurnListener): { listener: TurnListener; audio(pcm: Int16Array): void } {
+    const target = options.contentLog;
+    const sink = this.contentLog;
+    if (!target || !sink) throw new Error('content logging is not configured');
+    const pcm: Int16Array[] = [];
+    let samples = 0;
+    const phrases: PhraseResult[] = [];
+    const startedAtMs = sink.clock.now();
+    return {
+      audio(chunk) {
+        if (samples + chunk.length > MAX_LOGGED_SAMPLES) return;
+        pcm.push(chunk.slice());
+        samples += chunk.length;
+      },
+      listener: {
+        speechStartDetected: (o) => listener.speechStartDetected(o),
+        hypothesis: (h) => listener.hypothesis(h),
+        phrase: (p) => {
+          if (p.status !== 'error') phrases.push(p);
+          listener.phrase(p);
+        },
+        speechEndDetected: (o) => listener.speechEndDetected(o),
+        turnEnd: () => {
+          listener.turnEnd();
+          if (samples === 0) return;
+          sink.sink
+            .record({ ...target, locale: options.locale, startedAtMs, pcm, phrases })
+            .catch((err: unknown) => this.logger.error({ err, endpoint: target.endpointId }, 'content log write failed'));
+        },
+      },
+    };
   }
 
   /**

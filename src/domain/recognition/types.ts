@@ -17,6 +17,8 @@ export interface RecognitionOptions {
   segmentationSilenceTimeoutMs: number;
   maxUtteranceMs: number;
   model: SttModelRef;
+  /** Set when the request's custom endpoint logs content: audio and results are kept. */
+  contentLog?: { accountId: string; endpointId: string };
 }
 
 export interface PhraseWord {

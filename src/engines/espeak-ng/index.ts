@@ -23,7 +23,7 @@ import { deferred, startWorker } from '../../kernel/worker-threads.js';
 
 import { EngineError, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice, type VoiceGender, engineErrorFrom } from '../../domain/ports/engines.js';
 import { silentLogger, type Logger } from '../../kernel/logger.js';
-import type { FromWorker, SerializedEngineError, ToWorker, WorkerInit } from './worker.js';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 
 export interface EspeakNgEngineOptions {
   /** Worker threads, each with its own instance of the library (≈8 MB); default 1. */

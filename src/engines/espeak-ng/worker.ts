@@ -9,7 +9,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { EngineError, type EngineErrorKind, type SynthesisEvent, serializeEngineError, type SerializedEngineError } from '../../domain/ports/engines.js';
+import { EngineError, type SynthesisEvent, serializeEngineError, type SerializedEngineError } from '../../domain/ports/engines.js';
 import { EVENT, EspeakSynthesizer, type RawEvent } from './bindings.js';
 
 // ---------------------------------------------------------------------------------------------------------------

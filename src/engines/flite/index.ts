@@ -39,10 +39,12 @@ import { deferred, startWorker } from '../../kernel/worker-threads.js';
 import { EngineError, type Prosody, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice, engineErrorFrom } from '../../domain/ports/engines.js';
 import { silentLogger, type Logger } from '../../kernel/logger.js';
 import type { FliteSegment, FliteToken } from './bindings.js';
+import { FLITE_INIT_LOCK } from './init-lock.js';
 import { ENGINE_ID, selectVoices, type FliteVoiceInfo } from './voices.js';
-import type { FromWorker, SerializedEngineError, ToWorker, WorkerInit } from './worker.js';
+import type { FromWorker, ToWorker, WorkerInit } from './worker.js';
 
 export { FLITE_VOICES, type FliteVoiceInfo } from './voices.js';
+export { FliteLetterToSound } from './lts.js';
 
 export interface FliteEngineOptions {
   /** Worker threads; each synthesizes one sentence at a time (≈0.1 s for clustergen voices). Default 1. */
@@ -86,11 +88,6 @@ const MAX_RESPAWN_DELAY_MS = 10_000;
 /** A worker that dies this many times in a row before it was ever ready is given up (it would never start). */
 const MAX_STARTUP_CRASHES = 3;
 
-/**
- * Held by a flite worker while it registers voices (see WorkerInit.initLock). Module-level so that every engine
- * created from this module shares it: voices are process-wide in libflite, whichever engine registers them.
- */
-const INIT_LOCK = new SharedArrayBuffer(4);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Text: sentences and token positions (pure; exported for tests)
@@ -567,7 +564,7 @@ export class FliteEngine implements TtsEngine {
   private spawn(slot: WorkerSlot): void {
     const init: WorkerInit = {
       voices: this.catalogue.map((v) => ({ fliteName: v.fliteName, sampleRate: v.sampleRate })),
-      initLock: INIT_LOCK,
+      initLock: FLITE_INIT_LOCK,
     };
     const worker = startWorker(WORKER_URL, init);
     slot.worker = worker;

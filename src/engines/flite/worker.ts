@@ -8,8 +8,9 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { EngineError, type EngineErrorKind, serializeEngineError, type SerializedEngineError } from '../../domain/ports/engines.js';
+import { EngineError, serializeEngineError, type SerializedEngineError } from '../../domain/ports/engines.js';
 import { FliteVoice, type FliteSegment, type FliteToken } from './bindings.js';
+import { withFliteInitLock } from './init-lock.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Protocol (imported as types by index.ts)
@@ -54,28 +55,10 @@ export type FromWorker =
 // Worker body
 // ---------------------------------------------------------------------------------------------------------------
 
-/**
- * How long a worker waits for the registration lock before going ahead anyway. Registering all voices takes
- * ≈50 ms, so only a holder that died mid-registration (terminated from outside) can keep it this long.
- */
-const INIT_LOCK_TIMEOUT_MS = 10_000;
-
 function isWorkerInit(value: unknown): value is WorkerInit {
   if (typeof value !== 'object' || value === null) return false;
   const v = value as Partial<Record<keyof WorkerInit, unknown>>;
   return Array.isArray(v.voices) && v.initLock instanceof SharedArrayBuffer;
-}
-
-function withInitLock<T>(sab: SharedArrayBuffer, work: () => T): T {
-  const lock = new Int32Array(sab);
-  const deadline = Date.now() + INIT_LOCK_TIMEOUT_MS;
-  while (Atomics.compareExchange(lock, 0, 0, 1) !== 0 && Date.now() < deadline) Atomics.wait(lock, 0, 1, 100);
-  try {
-    return work();
-  } finally {
-    Atomics.store(lock, 0, 0);
-    Atomics.notify(lock, 0);
-  }
 }
 
 class SynthesisHost {
@@ -89,7 +72,7 @@ class SynthesisHost {
   start(): void {
     const t0 = performance.now();
     try {
-      withInitLock(this.init.initLock, () => {
+      withFliteInitLock(this.init.initLock, () => {
         for (const { fliteName } of this.init.voices) this.voices.set(fliteName, FliteVoice.register(fliteName));
       });
       for (const { fliteName, sampleRate } of this.init.voices) {

@@ -35,6 +35,9 @@ export const DECODER_ARGS: readonly string[] = [
  */
 export const LIVE_DECODER_ARGS: readonly string[] = ['-fwdflat', 'no', '-bestpath', 'no'];
 
+/** The search ps_init creates from `-lm` (PS_DEFAULT_SEARCH). */
+export const DEFAULT_SEARCH = '_default';
+
 /** PocketSphinx's default front end: 100 frames per second. */
 const FRAME_MS = 10;
 
@@ -82,7 +85,8 @@ export class XorShift32 {
 }
 
 /** koffi 3 represents C pointers as BigInt; a NULL return comes back as `null`. */
-type Ptr = bigint;
+export type SphinxPointer = bigint;
+type Ptr = SphinxPointer;
 type NullablePtr = Ptr | null;
 
 /** Typed views of the C functions we use (koffi's own signatures are untyped). */
@@ -107,7 +111,26 @@ interface SphinxApi {
   ps_seg_frames: (seg: Ptr, outStart: number[], outEnd: number[]) => void;
   ps_seg_prob: (seg: Ptr, outAscr: number[], outLscr: number[], outLback: number[]) => number;
   ps_seg_free: (seg: Ptr) => void;
+  // Custom models: language-model sets, searches, dictionaries.
+  err_set_logfp: (fp: null) => void;
+  logmath_init: (base: number, shift: number, useTable: number) => NullablePtr;
+  logmath_retain: (lmath: Ptr) => Ptr;
+  ngram_model_read: (config: Ptr | null, file: string, type: number, lmath: Ptr) => NullablePtr;
+  ngram_model_free: (model: Ptr) => number;
+  ngram_model_set_init: (config: Ptr | null, models: Ptr[], names: string[], weights: number[], count: number) => NullablePtr;
+  ngram_model_set_lookup: (set: Ptr, name: string) => NullablePtr;
+  ps_get_config: (decoder: Ptr) => Ptr;
+  ps_get_lm: (decoder: Ptr, name: string) => NullablePtr;
+  ps_set_lm: (decoder: Ptr, name: string, lm: Ptr) => number;
+  ps_set_search: (decoder: Ptr, name: string) => number;
+  ps_unset_search: (decoder: Ptr, name: string) => number;
+  ps_load_dict: (decoder: Ptr, dict: string, fdict: string | null, format: null) => number;
 }
+
+/** sphinxbase's ngram_file_type_t value for ARPA text. */
+const NGRAM_ARPA = 1;
+/** The decoder's default `-logbase` (its log-math tables; models scored together must share base and shift). */
+const DEFAULT_LOGBASE = 1.0001;
 
 let api: SphinxApi | undefined;
 
@@ -150,8 +173,48 @@ export function loadSphinx(): SphinxApi {
     ps_seg_frames: fn(ps, 'void ps_seg_frames(void *seg, _Out_ int *out_sf, _Out_ int *out_ef)'),
     ps_seg_prob: fn(ps, 'int32_t ps_seg_prob(void *seg, _Out_ int32_t *out_ascr, _Out_ int32_t *out_lscr, _Out_ int32_t *out_lback)'),
     ps_seg_free: fn(ps, 'void ps_seg_free(void *seg)'),
+    err_set_logfp: fn(sb, 'void err_set_logfp(void *stream)'),
+    logmath_init: fn(sb, 'void *logmath_init(double base, int shift, int use_table)'),
+    logmath_retain: fn(sb, 'void *logmath_retain(void *lmath)'),
+    // Keeps the `lmath` pointer it is given (sphinxbase 0.8 never releases it, see readLanguageModel).
+    ngram_model_read: fn(sb, 'void *ngram_model_read(void *config, const char *file_name, int file_type, void *lmath)'),
+    // Reference-counted: returns the count left.
+    ngram_model_free: fn(sb, 'int ngram_model_free(void *model)'),
+    // Retains each model; copies the names; weights are linear (converted to log inside).
+    ngram_model_set_init: fn(sb, 'void *ngram_model_set_init(void *config, void **models, const char **names, const float *weights, int32_t n_models)'),
+    ngram_model_set_lookup: fn(sb, 'void *ngram_model_set_lookup(void *set, const char *name)'),
+    ps_get_config: fn(ps, 'void *ps_get_config(void *ps)'),
+    ps_get_lm: fn(ps, 'void *ps_get_lm(void *ps, const char *name)'),
+    // Builds a search around `lm` (retained; the caller keeps its own reference) under `name`, replacing one of that name.
+    ps_set_lm: fn(ps, 'int ps_set_lm(void *ps, const char *name, void *lm)'),
+    ps_set_search: fn(ps, 'int ps_set_search(void *ps, const char *name)'),
+    ps_unset_search: fn(ps, 'int ps_unset_search(void *ps, const char *name)'),
+    // Replaces the dictionary and re-initialises every search with it.
+    ps_load_dict: fn(ps, 'int ps_load_dict(void *ps, const char *dictfile, const char *fdictfile, const char *format)'),
   };
   return api;
+}
+
+/** Drops one reference to a language model (reference-counted: searches using it keep it alive). */
+export function freeLanguageModel(lm: Ptr): void {
+  loadSphinx().ngram_model_free(lm);
+}
+
+/**
+ * Checks that sphinxbase accepts an ARPA file (the trie reader is stricter than the format: every n-gram's
+ * prefix must exist). For the build worker, which has no decoder: uses its own log-math tables.
+ * @throws EngineError `Internal` when the file is rejected.
+ */
+export function validateArpaFile(file: string): void {
+  const a = loadSphinx();
+  // Unless a decoder's -logfn already redirected it, the library logs to stderr. Turned off here: process-wide,
+  // but it closes no file, so decoders in other threads are unaffected (they log to /dev/null anyway).
+  a.err_set_logfp(null);
+  const lmath = a.logmath_init(DEFAULT_LOGBASE, 0, 0);
+  if (lmath === null) throw new EngineError('Internal', 'logmath_init failed');
+  const model = a.ngram_model_read(null, file, NGRAM_ARPA, lmath);
+  if (model === null) throw new EngineError('Internal', `sphinxbase rejected the generated language model ${file}`);
+  a.ngram_model_free(model);
 }
 
 /** `<s>`, `</s>`, `<sil>`, `[NOISE]`, `++BREATH++`…: markers and fillers, not words. */
@@ -224,15 +287,97 @@ export class SphinxDecoder {
     return this.handle;
   }
 
+  /** Between startLive and endLive. */
+  get inUtterance(): boolean {
+    return this.inUtt;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Searches (custom models): each custom model is an n-gram search of this decoder, next to the default one.
+  // -------------------------------------------------------------------------------------------------------------
+
+  /**
+   * Reads an ARPA language model scored with this decoder's log-math tables, for use in searches of any decoder
+   * of this thread (they all share base and shift). The caller owns the returned reference (`freeLanguageModel`).
+   * @throws EngineError `ModelLoadFailed` when sphinxbase rejects the file.
+   */
+  readLanguageModel(file: string): Ptr {
+    const ps = this.ptr();
+    // The model keeps a pointer to the tables and may outlive this decoder (it is shared with the other decoders of
+    // the thread), hence a reference of its own. sphinxbase 0.8 never releases a model's tables, so that reference
+    // is never dropped: the tables (≈0.4 MB) outlive a freed decoder that custom models were read with.
+    const lm = this.api.ngram_model_read(this.api.ps_get_config(ps), file, NGRAM_ARPA, this.api.logmath_retain(this.logmath));
+    if (lm === null) throw new EngineError('ModelLoadFailed', `PocketSphinx could not read the language model ${file}`);
+    return lm;
+  }
+
+  /** The n-gram model of the default search, owned by this decoder: valid while the decoder lives. */
+  baseLanguageModel(): Ptr {
+    const set = this.api.ps_get_lm(this.ptr(), DEFAULT_SEARCH);
+    // ngram_search_init wraps the model it is given in a one-model set named "default".
+    const lm = set === null ? null : this.api.ngram_model_set_lookup(set, 'default');
+    if (lm === null) throw new EngineError('Internal', 'the default search has no n-gram model');
+    return lm;
+  }
+
+  /**
+   * Adds (or replaces) the n-gram search `name` scoring with the interpolation of `base` and `custom`,
+   * `customWeight` for the latter (sphinxbase's ngram_model_set: it mixes the weighted scores, see
+   * DEFAULT_CUSTOM_LM_WEIGHT in index.ts). Both models stay shared: the set retains them. Words of `custom` must
+   * already be in the dictionary, or the search cannot hypothesize them.
+   * @throws EngineError `ModelLoadFailed`
+   */
+  addInterpolatedSearch(name: string, base: Ptr, custom: Ptr, customWeight: number): void {
+    const ps = this.ptr();
+    if (this.inUtt) throw stateError('addInterpolatedSearch during an utterance');
+    const set = this.api.ngram_model_set_init(this.api.ps_get_config(ps), [base, custom], ['base', 'custom'], [1 - customWeight, customWeight], 2);
+    if (set === null) throw new EngineError('ModelLoadFailed', `could not combine the language models of search '${name}'`);
+    try {
+      // Replacing a search frees the old one; it must not be the decoder's current search, which would dangle.
+      this.selectSearch(ps, DEFAULT_SEARCH);
+      if (this.api.ps_set_lm(ps, name, set) < 0) throw new EngineError('ModelLoadFailed', `PocketSphinx could not build search '${name}'`);
+    } finally {
+      // The search holds its own reference.
+      this.api.ngram_model_free(set);
+    }
+  }
+
+  /** Removes search `name` (no-op when absent); its models are released. */
+  removeSearch(name: string): void {
+    if (name === DEFAULT_SEARCH) throw stateError('the default search cannot be removed');
+    if (this.inUtt) throw stateError('removeSearch during an utterance');
+    const ps = this.ptr();
+    // ps_unset_search of the current search leaves the decoder without one; keep the default current instead.
+    this.selectSearch(ps, DEFAULT_SEARCH);
+    this.api.ps_unset_search(ps, name);
+  }
+
+  /**
+   * Replaces the pronunciation dictionary (and the filler dictionary, when given) and re-initialises every
+   * search with it (≈0.25 s for the 134 k words of cmudict).
+   * @throws EngineError `ModelLoadFailed`
+   */
+  loadDictionary(dict: string, fillerDict: string | null): void {
+    if (this.inUtt) throw stateError('loadDictionary during an utterance');
+    if (this.api.ps_load_dict(this.ptr(), dict, fillerDict, null) < 0) {
+      throw new EngineError('ModelLoadFailed', `PocketSphinx could not load the dictionary ${dict}`);
+    }
+  }
+
+  private selectSearch(ps: Ptr, name: string): void {
+    if (this.api.ps_set_search(ps, name) < 0) throw new EngineError('ModelLoadFailed', `no search '${name}' in this decoder`);
+  }
+
   /**
    * Decodes a whole utterance in one call with utterance-level (batch) CMN: deterministic, and the most
    * accurate mode measured. Independent of anything decoded before: ps_start_stream resets the noise
    * statistics that would otherwise carry over from earlier audio (without it, 9 of 18 test files gave
    * different segment timings depending on what the decoder had heard before).
    */
-  decodeUtterance(input: Int16Array): EngineHypothesis {
+  decodeUtterance(input: Int16Array, search: string = DEFAULT_SEARCH): EngineHypothesis {
     const ps = this.ptr();
     if (this.inUtt) throw stateError('decodeUtterance during a live utterance');
+    this.selectSearch(ps, search);
     const pcm = ditherDigitalSilence(input, new XorShift32());
     this.check(this.api.ps_start_stream(ps), 'ps_start_stream');
     this.check(this.api.ps_start_utt(ps), 'ps_start_utt');
@@ -297,9 +442,10 @@ export class SphinxDecoder {
    * Starts a live utterance (partials while audio streams). Live CMN is kept from the previous utterance on
    * purpose: it makes partials better than a fresh estimate would (engines.md §4.3).
    */
-  startLive(): void {
+  startLive(search: string = DEFAULT_SEARCH): void {
     const ps = this.ptr();
     if (this.inUtt) throw stateError('startLive during an utterance');
+    this.selectSearch(ps, search);
     this.check(this.api.ps_start_stream(ps), 'ps_start_stream');
     this.check(this.api.ps_start_utt(ps), 'ps_start_utt');
     this.inUtt = true;

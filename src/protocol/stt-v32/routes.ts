@@ -1,20 +1,29 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CustomSpeechService, EndpointChanges } from '../../domain/customspeech/custom-speech-service.js';
+import type { ModelService } from '../../domain/customspeech/model-service.js';
+import type { EndpointLogService } from '../../domain/customspeech/endpoint-logs.js';
+import type { EndpointLog } from '../../domain/customspeech/entities.js';
+import { paginateByToken, parsePagingQuery } from '../../domain/filter/index.js';
+import { queryValue } from '../shared/query.js';
 import { Errors } from '../../domain/errors.js';
 import type { HostSuffixes } from '../../domain/resources/hosts.js';
-import { ServiceError } from '../../kernel/errors.js';
-import { gatewayErrorBody, retryAfterSeconds, toServiceError } from '../http/error-envelope.js';
-import { v32ErrorBody } from './errors.js';
+import { isoDuration } from '../../domain/customspeech/dataset-validation.js';
+import { accountOf, applyV32Conventions, bool, guid, objectBody, optionalStrings, sasValiditySeconds, str, type Body } from './http.js';
 import { listPage } from './paging.js';
-import { isGuid, modelFromReference, projectFromReference, Urls } from './urls.js';
-import { baseModelView, endpointView, projectView } from './views.js';
+import { datasetFromReference, isGuid, modelFromReference, projectFromReference, Urls } from './urls.js';
+import { baseModelView, customModelView, endpointView, projectView } from './views.js';
 
 export interface SttV32Options {
   customSpeech: CustomSpeechService;
+  models: ModelService;
+  endpointLogs: EndpointLogService;
+  /** A time-limited download URL for a blob (what Azure's SAS links are), or undefined when downloads are off. */
+  downloadUrl: (req: FastifyRequest, key: string, validitySeconds: number) => string;
+  /** Datasets live in their own plugin; projects count them and let go of them on delete. */
+  projectDatasets: { count(accountId: string, projectId: string): Promise<number>; detach(accountId: string, projectId: string): Promise<void> };
   suffixes: HostSuffixes;
 }
 
-type Body = Record<string, unknown>;
 type IdParams = { Params: { id: string } };
 
 /**
@@ -25,33 +34,18 @@ type IdParams = { Params: { id: string } };
 export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): Promise<void> {
   const cs = opts.customSpeech;
 
-  app.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
-    const se = toV32Error(err);
-    if (se.status >= 500) req.log.error({ err }, 'request failed');
-    else req.log.info({ code: se.code, status: se.status }, se.message);
-    const retry = retryAfterSeconds(se);
-    if (retry !== undefined) void reply.header('Retry-After', String(retry));
-    // Credentials and firewall refusals come from the gateway, in its envelope (protocol §F.1).
-    const body = se.status === 401 || se.status === 403 ? gatewayErrorBody(se) : v32ErrorBody(se);
-    return reply.code(se.status).type('application/json; charset=utf-8').send(body);
-  });
-  app.addContentTypeParser('application/merge-patch+json', { parseAs: 'string' }, (req, body, done) => {
-    try {
-      done(null, JSON.parse(typeof body === 'string' ? body : body.toString('utf8')));
-    } catch (err) {
-      done(err as Error, undefined);
-    }
-  });
+  applyV32Conventions(app);
 
   for (const version of ['v3.2', 'v3.1']) {
     const prefix = `/speechtotext/${version}`;
     const urls = (req: FastifyRequest): Urls => new Urls(req, version, opts.suffixes);
-    const account = (req: FastifyRequest): string => {
-      const id = req.principal?.account.id;
-      if (!id) throw Errors.internal(new Error('speech-to-text API outside the data-plane scope'));
-      return id;
-    };
+    const account = accountOf;
     const config = { surface: 'management' as const };
+    const counts = async (a: string, projectId: string): Promise<{ endpoints: number; models: number; datasets: number }> => ({
+      endpoints: (await cs.listEndpoints(a)).filter((e) => e.projectId === projectId).length,
+      models: (await opts.models.list(a)).filter((m) => m.projectId === projectId).length,
+      datasets: await opts.projectDatasets.count(a, projectId),
+    });
 
     // --- projects ---
     app.get(`${prefix}/projects/locales`, { config }, async () => cs.baseModels.map((m) => m.locale));
@@ -59,7 +53,16 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
       const a = account(req);
       const endpoints = await cs.listEndpoints(a);
       const u = urls(req);
-      const views = (await cs.listProjects(a)).map((p) => projectView(p, u, { endpoints: endpoints.filter((e) => e.projectId === p.id).length }));
+      const modelList = await opts.models.list(a);
+      const views = await Promise.all(
+        (await cs.listProjects(a)).map(async (p) =>
+          projectView(p, u, {
+            endpoints: endpoints.filter((e) => e.projectId === p.id).length,
+            models: modelList.filter((m) => m.projectId === p.id).length,
+            datasets: await opts.projectDatasets.count(a, p.id),
+          }),
+        ),
+      );
       return listPage(req, u, 'projects', views, 'projects');
     });
     app.post<{ Body: Body }>(`${prefix}/projects`, { config }, async (req, reply) => {
@@ -69,23 +72,26 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
         locale: str(b, 'locale') ?? '',
         ...optionalStrings(b),
       });
-      const view = projectView(p, urls(req), { endpoints: 0 });
+      const view = projectView(p, urls(req), { endpoints: 0, models: 0, datasets: 0 });
       return reply.code(201).header('Location', view['self'] as string).send(view);
     });
     app.get<IdParams>(`${prefix}/projects/:id`, { config }, async (req) => {
       const a = account(req);
-      const p = await cs.getProject(a, guid(req.params.id));
-      return projectView(p, urls(req), { endpoints: (await cs.listEndpoints(a)).filter((e) => e.projectId === p.id).length });
+      return projectView(await cs.getProject(a, guid(req.params.id)), urls(req), await counts(a, guid(req.params.id)));
     });
     app.patch<IdParams & { Body: Body }>(`${prefix}/projects/:id`, { config }, async (req) => {
       const a = account(req);
       const b = objectBody(req.body);
       const displayName = str(b, 'displayName');
       const p = await cs.updateProject(a, guid(req.params.id), { ...(displayName !== undefined ? { displayName } : {}), ...optionalStrings(b) });
-      return projectView(p, urls(req), { endpoints: (await cs.listEndpoints(a)).filter((e) => e.projectId === p.id).length });
+      return projectView(p, urls(req), await counts(a, p.id));
     });
     app.delete<IdParams>(`${prefix}/projects/:id`, { config }, async (req, reply) => {
-      if (isGuid(req.params.id)) await cs.deleteProject(account(req), req.params.id.toLowerCase());
+      const a = account(req);
+      if (isGuid(req.params.id)) {
+        await opts.projectDatasets.detach(a, req.params.id.toLowerCase());
+        await cs.deleteProject(a, req.params.id.toLowerCase());
+      }
       return reply.code(204).send();
     });
     app.get<IdParams>(`${prefix}/projects/:id/endpoints`, { config }, async (req) => {
@@ -97,6 +103,15 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
       return listPage(req, u, `projects/${id}/endpoints`, views, 'endpoints');
     });
 
+    app.get<IdParams>(`${prefix}/projects/:id/models`, { config }, async (req) => {
+      const a = account(req);
+      const id = guid(req.params.id);
+      await cs.getProject(a, id);
+      const u = urls(req);
+      const views = (await opts.models.list(a)).filter((m) => m.projectId === id).map((m) => customModelView(m, u));
+      return listPage(req, u, `projects/${id}/models`, views, 'models');
+    });
+
     // --- base models ---
     app.get(`${prefix}/models/locales`, { config }, async () => cs.baseModels.map((m) => m.locale));
     app.get(`${prefix}/models/base`, { config }, async (req) => {
@@ -104,6 +119,47 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
       return listPage(req, u, 'models/base', cs.baseModels.map((m) => baseModelView(m, u)), 'models');
     });
     app.get<IdParams>(`${prefix}/models/base/:id`, { config }, async (req) => baseModelView(cs.getBaseModel(guid(req.params.id)), urls(req)));
+
+    // --- custom models ---
+    app.get(`${prefix}/models`, { config }, async (req) => {
+      const u = urls(req);
+      return listPage(req, u, 'models', (await opts.models.list(account(req))).map((m) => customModelView(m, u)), 'models');
+    });
+    app.post<{ Body: Body }>(`${prefix}/models`, { config }, async (req, reply) => {
+      const b = objectBody(req.body);
+      const baseRef = modelFromReference(b['baseModel']);
+      if (baseRef.kind !== 'base') throw Errors.invalidArgument('baseModel must reference a base model.', { innerCode: 'InvalidBaseModel' });
+      const datasets = b['datasets'];
+      if (datasets !== undefined && !Array.isArray(datasets)) throw Errors.invalidArgument("'datasets' must be an array of references.", { innerCode: 'InvalidParameterValue' });
+      const text = str(b, 'text');
+      const m = await opts.models.create(account(req), {
+        displayName: str(b, 'displayName') ?? '',
+        locale: str(b, 'locale') ?? '',
+        ...optionalStrings(b),
+        baseModelId: baseRef.id,
+        datasetIds: (datasets ?? []).map((d) => datasetFromReference(d)),
+        ...(text !== undefined ? { text } : {}),
+        ...(b['project'] !== undefined ? { projectId: projectFromReference(b['project']) } : {}),
+      });
+      const view = customModelView(m, urls(req));
+      return reply.code(201).header('Location', view['self'] as string).send(view);
+    });
+    app.get<IdParams>(`${prefix}/models/:id`, { config }, async (req) => customModelView(await opts.models.get(account(req), guid(req.params.id)), urls(req)));
+    app.patch<IdParams & { Body: Body }>(`${prefix}/models/:id`, { config }, async (req) => {
+      const b = objectBody(req.body);
+      const displayName = str(b, 'displayName');
+      const m = await opts.models.update(account(req), guid(req.params.id), {
+        ...optionalStrings(b),
+        ...(displayName !== undefined ? { displayName } : {}),
+        ...(b['project'] !== undefined ? { projectId: projectFromReference(b['project']) } : {}),
+      });
+      return customModelView(m, urls(req));
+    });
+    app.delete<IdParams>(`${prefix}/models/:id`, { config }, async (req, reply) => {
+      const a = account(req);
+      if (isGuid(req.params.id)) await opts.models.delete(a, req.params.id.toLowerCase(), (id) => cs.modelInUse(a, id));
+      return reply.code(204).send();
+    });
 
     // --- endpoints ---
     app.get(`${prefix}/endpoints/locales`, { config }, async () => cs.baseModels.map((m) => m.locale));
@@ -142,55 +198,74 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
       return endpointView(await cs.updateEndpoint(account(req), guid(req.params.id), changes), urls(req));
     });
     app.delete<IdParams>(`${prefix}/endpoints/:id`, { config }, async (req, reply) => {
-      if (isGuid(req.params.id)) await cs.deleteEndpoint(account(req), req.params.id.toLowerCase());
+      const a = account(req);
+      if (isGuid(req.params.id)) {
+        await cs.deleteEndpoint(a, req.params.id.toLowerCase());
+        await opts.endpointLogs.deleteAll(a, req.params.id.toLowerCase());
+      }
       return reply.code(204).send();
     });
+
+    // --- endpoint content logs (seed 003 "View logging data") ---
+    const logFiles = (req: FastifyRequest, endpointId: string, log: EndpointLog): Record<string, unknown>[] => {
+      const validity = sasValiditySeconds(req);
+      const self = `${urls(req).entity(`endpoints/${endpointId}/files/logs`)}`;
+      return [
+        {
+          self: `${self}/${log.id}-audio`,
+          name: `${log.id}.wav`,
+          kind: 'Audio',
+          properties: { size: log.audioBytes, duration: isoDuration(log.durationMs) },
+          createdDateTime: log.createdAt,
+          links: { contentUrl: opts.downloadUrl(req, log.audioKey, validity) },
+        },
+        {
+          self: `${self}/${log.id}-transcription`,
+          name: `${log.id}.json`,
+          kind: 'Transcription',
+          properties: { size: log.resultBytes },
+          createdDateTime: log.createdAt,
+          links: { contentUrl: opts.downloadUrl(req, log.resultKey, validity) },
+        },
+      ];
+    };
+    app.get<IdParams>(`${prefix}/endpoints/:id/files/logs`, { config }, async (req) => {
+      const a = account(req);
+      const id = guid(req.params.id);
+      await cs.getEndpoint(a, id);
+      const files = (await opts.endpointLogs.list(a, id)).flatMap((l) => logFiles(req, id, l));
+      const { top } = parsePagingQuery({ top: queryValue(req.query, 'top') });
+      const result = paginateByToken(files, { skipToken: queryValue(req.query, 'skipToken'), top });
+      const out: Record<string, unknown> = { values: result.page };
+      if (result.nextToken) {
+        const next = new URL(urls(req).entity(`endpoints/${id}/files/logs`));
+        next.searchParams.set('skipToken', result.nextToken);
+        next.searchParams.set('top', String(result.top));
+        out['@nextLink'] = next.toString();
+      }
+      return out;
+    });
+    app.get<{ Params: { id: string; logId: string } }>(`${prefix}/endpoints/:id/files/logs/:logId`, { config }, async (req) => {
+      const a = account(req);
+      const id = guid(req.params.id);
+      const m = /^([0-9a-fA-F-]{36})-(audio|transcription)$/.exec(req.params.logId);
+      if (!m?.[1]) throw Errors.notFound(`Log ${req.params.logId} was not found.`);
+      const files = logFiles(req, id, await opts.endpointLogs.get(a, id, m[1]));
+      return m[2] === 'audio' ? files[0] : files[1];
+    });
+    app.delete<{ Params: { id: string; logId: string } }>(`${prefix}/endpoints/:id/files/logs/:logId`, { config }, async (req, reply) => {
+      const m = /^([0-9a-fA-F-]{36})(-(audio|transcription))?$/.exec(req.params.logId);
+      if (m?.[1] && isGuid(req.params.id)) await opts.endpointLogs.delete(account(req), req.params.id.toLowerCase(), m[1].toLowerCase());
+      return reply.code(204).send();
+    });
+    app.delete<IdParams>(`${prefix}/endpoints/:id/files/logs`, { config }, async (req, reply) => {
+      const a = account(req);
+      const id = guid(req.params.id);
+      await cs.getEndpoint(a, id);
+      const endDate = queryValue(req.query, 'endDate');
+      if (endDate === undefined) await opts.endpointLogs.deleteAll(a, id);
+      else await opts.endpointLogs.deleteUpTo(a, id, endDate);
+      return reply.code(202).send();
+    });
   }
-}
-
-function toV32Error(err: unknown): ServiceError {
-  const e = err as { statusCode?: number; code?: string; message?: string };
-  // Fastify's own body errors (bad JSON, wrong content type) as the API's InvalidRequest.
-  if (!(err instanceof ServiceError) && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
-    return e.statusCode === 415
-      ? new ServiceError('UnsupportedMediaType', 415, e.message ?? 'Unsupported media type.')
-      : Errors.invalidArgument(`The request body is not valid: ${e.message ?? ''}`, { innerCode: 'InvalidDocument' });
-  }
-  return toServiceError(err);
-}
-
-function objectBody(body: unknown): Body {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw Errors.invalidArgument('The request body must be a JSON object.', { innerCode: 'InvalidDocument' });
-  return body as Body;
-}
-
-function str(b: Body, name: string): string | undefined {
-  const v = b[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw Errors.invalidArgument(`'${name}' must be a string.`, { innerCode: 'InvalidParameterValue' });
-  return v;
-}
-
-function bool(b: Body, name: string): boolean | undefined {
-  const v = b[name];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw Errors.invalidArgument(`'${name}' must be true or false.`, { innerCode: 'InvalidParameterValue' });
-  return v;
-}
-
-function optionalStrings(b: Body): { description?: string; customProperties?: Record<string, string> } {
-  const out: { description?: string; customProperties?: Record<string, string> } = {};
-  const description = str(b, 'description');
-  if (description !== undefined) out.description = description;
-  const cp = b['customProperties'];
-  if (cp !== undefined && cp !== null) {
-    if (typeof cp !== 'object' || Array.isArray(cp)) throw Errors.invalidArgument("'customProperties' must be an object of strings.", { innerCode: 'InvalidParameterValue' });
-    out.customProperties = cp as Record<string, string>;
-  }
-  return out;
-}
-
-function guid(id: string): string {
-  if (!isGuid(id)) throw Errors.notFound(`No entity with id '${id}' exists.`);
-  return id.toLowerCase();
 }

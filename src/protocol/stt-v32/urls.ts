@@ -66,6 +66,13 @@ export function projectFromReference(ref: unknown): string {
   return m[1].toLowerCase();
 }
 
+export function datasetFromReference(ref: unknown): string {
+  const self = selfOf(ref, 'dataset');
+  const m = new RegExp(`/datasets/${GUID}/?$`).exec(self);
+  if (!m?.[1]) throw Errors.invalidArgument(`The dataset reference '${self}' is not a dataset URL.`, { innerCode: 'InvalidDataset' });
+  return m[1].toLowerCase();
+}
+
 function selfOf(ref: unknown, what: string): string {
   const self = typeof ref === 'object' && ref !== null ? (ref as { self?: unknown }).self : undefined;
   if (typeof self !== 'string' || self === '') throw Errors.invalidArgument(`The ${what} reference must be an object with a 'self' URL.`, { innerCode: 'InvalidParameterValue' });

@@ -1,5 +1,5 @@
 import type { BaseModel } from '../../domain/customspeech/base-models.js';
-import type { Endpoint, Project } from '../../domain/customspeech/entities.js';
+import type { CustomModel, Endpoint, Project } from '../../domain/customspeech/entities.js';
 import type { Urls } from './urls.js';
 
 /** Domain entities → the v3.2 JSON shapes (camelCase, absolute links). */
@@ -8,7 +8,7 @@ function optional<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-export function projectView(p: Project, urls: Urls, counts: { endpoints: number }): Record<string, unknown> {
+export function projectView(p: Project, urls: Urls, counts: { endpoints: number; models: number; datasets: number }): Record<string, unknown> {
   const self = urls.entity(`projects/${p.id}`);
   return optional({
     self,
@@ -19,7 +19,7 @@ export function projectView(p: Project, urls: Urls, counts: { endpoints: number 
       endpoints: `${self}/endpoints`,
       transcriptions: `${self}/transcriptions`,
     },
-    properties: { datasetCount: 0, evaluationCount: 0, modelCount: 0, transcriptionCount: 0, endpointCount: counts.endpoints },
+    properties: { datasetCount: counts.datasets, evaluationCount: 0, modelCount: counts.models, transcriptionCount: 0, endpointCount: counts.endpoints },
     displayName: p.displayName,
     description: p.description,
     locale: p.locale,
@@ -76,5 +76,29 @@ export function endpointView(e: Endpoint, urls: Urls): Record<string, unknown> {
     displayName: e.displayName,
     description: e.description,
     customProperties: e.customProperties,
+  });
+}
+
+export function customModelView(m: CustomModel, urls: Urls): Record<string, unknown> {
+  const self = urls.entity(`models/${m.id}`);
+  return optional({
+    self,
+    baseModel: { self: urls.entity(`models/base/${m.baseModelId}`) },
+    datasets: m.datasetIds.length > 0 ? m.datasetIds.map((d) => ({ self: urls.entity(`datasets/${d}`) })) : undefined,
+    links: { manifest: `${self}/manifest`, copy: `${self}:copy`, copyTo: `${self}:copyto`, files: `${self}/files` },
+    project: m.projectId !== undefined ? { self: urls.entity(`projects/${m.projectId}`) } : undefined,
+    properties: optional({
+      deprecationDates: { transcriptionDateTime: m.transcriptionDeprecation },
+      features: { supportsTranscriptions: false, supportsEndpoints: true, supportsTranscriptionsOnSpeechContainers: false, supportedOutputFormats: ['Display', 'Lexical'] },
+      error: m.error,
+    }),
+    text: m.text,
+    lastActionDateTime: m.lastActionAt,
+    status: m.status,
+    createdDateTime: m.createdAt,
+    locale: m.locale,
+    displayName: m.displayName,
+    description: m.description,
+    customProperties: m.customProperties,
   });
 }
