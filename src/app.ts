@@ -35,6 +35,8 @@ import { FileBlobStore } from './storage/blobs/file-blob-store.js';
 import { sttV32Routes } from './protocol/stt-v32/routes.js';
 import { DatasetService } from './domain/customspeech/dataset-service.js';
 import { datasetRoutes } from './protocol/stt-v32/datasets.js';
+import { EvaluationService, recognitionTranscriber } from './domain/customspeech/evaluation-service.js';
+import { evaluationRoutes, evaluationView } from './protocol/stt-v32/evaluations.js';
 import { downloadRoutes, signedDownloadUrl } from './protocol/stt-v32/downloads.js';
 import { HmacDownloadSigner } from './security/download-signer.js';
 import { UrlContentFetcher } from './storage/blobs/url-fetcher.js';
@@ -59,6 +61,10 @@ import { openSqlite } from './storage/sqlite/open.js';
 import { SqlAccountRepository } from './storage/sql/account-repository.js';
 import type { Database } from './storage/sql/schema.js';
 import { loggerOptions } from './observability/logging.js';
+import { WebHookService } from './domain/customspeech/webhook-service.js';
+import { FetchWebhookTransport } from './storage/blobs/webhook-transport.js';
+import { webhookRoutes } from './protocol/stt-v32/webhooks.js';
+import { webhookPayloads } from './protocol/stt-v32/webhook-delivery.js';
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -69,6 +75,8 @@ export interface AppOverrides {
   clock?: Clock;
   /** Where log lines go (tests capture them to check redaction). */
   logStream?: DestinationStream;
+  /** Waits before each retry of a failed web hook delivery (default 1, 2, 4, 8, 16 s). */
+  webhookRetryDelaysMs?: readonly number[];
 }
 
 export interface ParlanceApp {
@@ -129,7 +137,16 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       if (model.kind === 'custom' && models) await engine.loadCustomModel(model.id, models.modelDir(model.id));
     },
   };
-  const customSpeech = new CustomSpeechService(speechEntities, deployer, clock, logger, engine.info);
+  // Web hooks (protocol §D.7): the services below report their entities' state changes to it.
+  const webhooks = new WebHookService({
+    repo: speechEntities,
+    transport: new FetchWebhookTransport(),
+    render: webhookPayloads(suffixes, { evaluation: (e, u) => (e.kind === 'evaluation' ? evaluationView(e, u) : {}) }),
+    clock,
+    logger,
+    ...(overrides.webhookRetryDelaysMs ? { retryDelaysMs: overrides.webhookRetryDelaysMs } : {}),
+  });
+  const customSpeech = new CustomSpeechService(speechEntities, deployer, clock, logger, engine.info, webhooks);
   const downloadSigner = new HmacDownloadSigner(await loadOrCreateSigningSecret(config.dataDir));
   const datasets = new DatasetService({
     repo: speechEntities,
@@ -139,6 +156,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     clock,
     logger,
     locales: customSpeech.baseModels.map((m) => m.locale),
+    events: webhooks,
   });
   models = new ModelService(
     speechEntities,
@@ -153,6 +171,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     },
     clock,
     logger,
+    webhooks,
   );
   const endpointLogs = new EndpointLogService(speechEntities, blobs, clock);
   const recognition = new RecognitionService(engine, decoder, config.recognition, logger, (accountId, endpointId) => {
@@ -165,6 +184,19 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       ...(active ? { model: active.kind === 'custom' ? { locale: route.locale, modelId: active.id } : { locale: route.locale } } : {}),
     };
   }, { sink: endpointLogs, clock });
+  // Evaluations: two models decode an Acoustic dataset through the recognition pipeline.
+  const evaluations = new EvaluationService({
+    repo: speechEntities,
+    blobs,
+    archives: new ZipArchiveReader(blobs),
+    baseModels: customSpeech.baseModels,
+    transcribe: recognitionTranscriber(recognition),
+    loadCustomModel: (id) => engine.loadCustomModel(id, (models as ModelService).modelDir(id)),
+    clock,
+    logger,
+    datasetLimits: datasets.limits,
+    events: webhooks,
+  });
   const synthesis = new SynthesisService(
     ttsEngines,
     new FfmpegAudioEncoder({ ffmpegPath: config.engines.ffmpegPath, logger }),
@@ -205,8 +237,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         count: async (a, projectId) => (await datasets.listByProject(a, projectId)).length,
         detach: (a, projectId) => datasets.detachProject(a, projectId),
       },
+      projectEvaluations: {
+        count: async (a, projectId) => (await evaluations.listByProject(a, projectId)).length,
+        detach: (a, projectId) => evaluations.detachProject(a, projectId),
+      },
     });
     await scope.register(datasetRoutes, { datasets, suffixes, signer: downloadSigner, clock });
+    await scope.register(evaluationRoutes, { evaluations, suffixes, signer: downloadSigner, clock });
+    await scope.register(webhookRoutes, { webhooks, suffixes });
     await scope.register(sttShortRoutes, {
       recognition,
       maxAudioSeconds: config.limits.restMaxAudioSeconds,
@@ -231,6 +269,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   await models.resume();
   await customSpeech.resume();
   await datasets.resume();
+  await evaluations.resume();
   // Other processes sharing the database change endpoints too.
   const routesTimer = setInterval(() => void customSpeech.refreshRoutes().catch((err: unknown) => logger.warn({ err }, 'endpoint routes refresh failed')), 5_000);
   routesTimer.unref();
@@ -291,8 +330,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await extra.close();
         await http.close();
         await datasets.close();
+        await evaluations.close();
         await customSpeech.settled();
         await models.settled();
+        await webhooks.close();
         await Promise.all([engine.close(), ...ttsEngines.map((e) => e.close())]);
         await db.destroy();
       })();

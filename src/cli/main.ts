@@ -9,6 +9,7 @@ import { registerDnsCommands } from './dns.js';
 import { registerAccountCommands } from './account.js';
 import { registerNetworkCommands } from './network.js';
 import { registerCaCommands } from './ca.js';
+import { registerCsrCommands } from './csr.js';
 
 const program = new Command();
 program.name('parlance').description('Self-hosted speech service that speaks Azure AI Speech protocols').version(VERSION);
@@ -64,6 +65,7 @@ registerDnsCommands(program);
 registerAccountCommands(program);
 registerNetworkCommands(program);
 registerCaCommands(program);
+registerCsrCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`parlance: ${err instanceof Error ? err.message : String(err)}\n`);

@@ -3,6 +3,7 @@ import type { Clock } from '../../kernel/time.js';
 import type { Logger } from '../../kernel/logger.js';
 import { Errors } from '../errors.js';
 import { VersionConflictError, type SpeechEntityRepository } from '../ports/repositories.js';
+import { emitSpeechEvent, type SpeechEventSink } from '../ports/speech-events.js';
 import { baseModelCatalog, type BaseModel } from './base-models.js';
 import { customPropertiesProblem, type Endpoint, type ModelRef, type Project } from './entities.js';
 
@@ -63,6 +64,8 @@ export class CustomSpeechService {
     private readonly clock: Clock,
     private readonly logger: Logger,
     engine: { id: string; locales: readonly string[] },
+    /** Told of endpoint creation, processing, completion and deletion (web hooks). */
+    private readonly events?: SpeechEventSink,
   ) {
     this.baseModels = baseModelCatalog(engine, '2024-01-01T00:00:00Z');
   }
@@ -143,6 +146,7 @@ export class CustomSpeechService {
       lastActionAt: at,
     };
     await this.repo.insert(endpoint);
+    emitSpeechEvent(this.events, 'EndpointCreation', endpoint);
     this.setRoute(endpoint);
     this.scheduleDeployment(accountId, endpoint.id);
     return endpoint;
@@ -183,7 +187,9 @@ export class CustomSpeechService {
   }
 
   async deleteEndpoint(accountId: string, id: string): Promise<void> {
+    const found = this.events ? await this.repo.get(accountId, 'endpoint', id) : undefined;
     await this.repo.delete(accountId, 'endpoint', id);
+    if (found) emitSpeechEvent(this.events, 'EndpointDeletion', found.value);
     this.routes.delete(id.toLowerCase());
   }
 
@@ -244,6 +250,7 @@ export class CustomSpeechService {
     const target = found.value.model;
     const running: Endpoint = { ...found.value, status: 'Running', lastActionAt: this.now() };
     const version = await this.save(running, found.version);
+    emitSpeechEvent(this.events, 'EndpointProcessing', running);
     let outcome: Endpoint;
     try {
       await this.deployer.deploy(target);
@@ -260,6 +267,7 @@ export class CustomSpeechService {
     if (outcome.activeModel) merged.activeModel = outcome.activeModel;
     if (outcome.error) merged.error = outcome.error;
     await this.save(merged, latest.version);
+    emitSpeechEvent(this.events, 'EndpointCompletion', merged);
     this.setRoute(merged);
   }
 

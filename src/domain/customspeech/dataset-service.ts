@@ -6,6 +6,7 @@ import { ArchiveError, type ArchiveReader } from '../ports/archive-reader.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { ContentFetchError, type ContentFetcher } from '../ports/content-fetcher.js';
 import { VersionConflictError, type SpeechEntityRepository } from '../ports/repositories.js';
+import { emitSpeechEvent, type SpeechEventSink } from '../ports/speech-events.js';
 import { DATASET_KINDS, type Dataset, type DatasetBlock, type DatasetFile, type DatasetFileKind, type DatasetKind } from './dataset.js';
 import {
   DATASET_LIMITS,
@@ -60,6 +61,8 @@ export interface DatasetServiceDeps {
   limits?: Partial<DatasetLimits>;
   /** Datasets validated at once (default 2). */
   concurrency?: number;
+  /** Told of creation, processing, completion and deletion (web hooks). */
+  events?: SpeechEventSink;
 }
 
 const UNSUPPORTED_KINDS = ['LanguageMarkdown', 'OutputFormatting'];
@@ -95,6 +98,7 @@ export class DatasetService {
   private readonly logger: Logger;
   private readonly locales: readonly string[];
   private readonly concurrency: number;
+  private readonly events: SpeechEventSink | undefined;
 
   private readonly locks = new Map<string, Promise<void>>();
   private readonly queue: { accountId: string; id: string }[] = [];
@@ -114,6 +118,7 @@ export class DatasetService {
     this.locales = [...new Set(deps.locales)];
     this.limits = { ...DATASET_LIMITS, ...deps.limits };
     this.concurrency = Math.max(1, deps.concurrency ?? 2);
+    this.events = deps.events;
   }
 
   private now(): string {
@@ -140,6 +145,7 @@ export class DatasetService {
     if (input.contentUrl !== undefined) contentUrl = checkContentUrl(input.contentUrl);
     const dataset: Dataset = contentUrl !== undefined ? { ...base, contentUrl } : { ...base, uploading: true, uncommittedBlocks: [] };
     await this.repo.insert(dataset);
+    emitSpeechEvent(this.events, 'DatasetCreation', dataset);
     if (contentUrl !== undefined) this.schedule(accountId, dataset.id);
     return dataset;
   }
@@ -176,6 +182,7 @@ export class DatasetService {
     };
     const dataset: Dataset = { ...base, files: [file] };
     await this.repo.insert(dataset);
+    emitSpeechEvent(this.events, 'DatasetCreation', dataset);
     this.schedule(accountId, id);
     return dataset;
   }
@@ -216,6 +223,7 @@ export class DatasetService {
     await this.locked(id, async () => {
       await this.repo.delete(accountId, 'dataset', id);
     });
+    emitSpeechEvent(this.events, 'DatasetDeletion', found.value);
     await this.blobs.deletePrefix(`datasets/${id}/`);
   }
 
@@ -408,6 +416,7 @@ export class DatasetService {
       (cur.status === 'NotStarted' || cur.status === 'Running') && !cur.uploading ? { ...cur, status: 'Running', lastActionAt: this.now() } : undefined,
     );
     if (!d) return;
+    emitSpeechEvent(this.events, 'DatasetProcessing', d);
     let content = d.files?.find((f) => f.fileKind !== 'DatasetReport');
     if (!content || (await this.blobs.size(content.key)) === undefined) {
       if (d.contentUrl === undefined) {
@@ -490,6 +499,7 @@ export class DatasetService {
       else delete next.error;
       return next;
     });
+    if (updated) emitSpeechEvent(this.events, 'DatasetCompletion', updated);
     if (!updated && !(await this.repo.get(accountId, 'dataset', id))) await this.blobs.deletePrefix(`datasets/${id}/`);
   }
 

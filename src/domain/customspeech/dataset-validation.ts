@@ -412,6 +412,16 @@ function isJunk(name: string): boolean {
   return name.endsWith('/') || name.startsWith('__MACOSX/') || base.startsWith('._') || base === '.DS_Store' || base === 'Thumbs.db';
 }
 
+/** An accepted line of an Acoustic archive: the audio entry it names and its transcription. */
+export interface AcousticPair {
+  /** Entry name of the WAV file in the archive. */
+  audio: string;
+  text: string;
+  durationMs: number;
+  /** Uncompressed size of the WAV entry. */
+  bytes: number;
+}
+
 /**
  * Validates an Acoustic (audio + transcriptions) or AudioFiles (audio only) archive. Whole-archive
  * problems fail the dataset; unusable lines or audio files are rejected and counted.
@@ -421,6 +431,8 @@ export async function validateArchiveDataset(
   archive: Archive,
   limits: DatasetLimits = DATASET_LIMITS,
   signal?: AbortSignal,
+  /** Receives each accepted (audio entry, transcription) pair of an Acoustic archive (reading it for an evaluation). */
+  onAccepted?: (pair: AcousticPair) => void,
 ): Promise<ValidationOutcome> {
   try {
     const bad = archiveProblem(archive.entries, archive.archiveBytes, limits);
@@ -513,6 +525,7 @@ export async function validateArchiveDataset(
           continue;
         }
         transcribed.add(target.name);
+        onAccepted?.({ audio: target.name, text: parsed.text, durationMs: info.durationMs, bytes: target.uncompressedSize });
         tally.accepted++;
         tally.durationMs += info.durationMs;
       }

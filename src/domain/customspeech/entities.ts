@@ -1,7 +1,9 @@
 import type { EntityBase, EntityError, EntityStatus } from './common.js';
 import type { Dataset } from './dataset.js';
+import type { WebHook } from './webhook.js';
 
 export type { Dataset } from './dataset.js';
+export type { WebHook } from './webhook.js';
 export type { EntityBase, EntityError, EntityStatus } from './common.js';
 
 /**
@@ -62,7 +64,43 @@ export interface CustomModel extends EntityBase {
   build?: { vocabularySize: number; newWords: number; sentenceCount: number; truncated: boolean };
 }
 
-export type SpeechEntity = Project | Endpoint | Dataset | EndpointLog | CustomModel;
+/** Word error counts of one model over an evaluation's utterances (lexical, normalised text). */
+export interface EvaluationTotals {
+  sentenceCount: number;
+  /** Utterances with at least one error. */
+  sentenceErrors: number;
+  /** Reference words. */
+  wordCount: number;
+  correctWordCount: number;
+  substitutions: number;
+  deletions: number;
+  insertions: number;
+}
+
+/** A file an evaluation produced (its EvaluationDetails), stored in the blob store. */
+export interface EvaluationFile {
+  id: string;
+  name: string;
+  fileKind: 'EvaluationDetails';
+  key: string;
+  size: number;
+  createdAt: string;
+}
+
+/** An evaluation: two models decoding the audio of an Acoustic dataset, scored against its transcriptions. */
+export interface Evaluation extends EntityBase {
+  kind: 'evaluation';
+  projectId?: string;
+  model1: ModelRef;
+  model2: ModelRef;
+  datasetId: string;
+  status: EntityStatus;
+  error?: EntityError;
+  results?: { model1: EvaluationTotals; model2: EvaluationTotals };
+  files?: EvaluationFile[];
+}
+
+export type SpeechEntity = Project | Endpoint | Dataset | EndpointLog | CustomModel | WebHook | Evaluation;
 export type SpeechEntityKind = SpeechEntity['kind'];
 
 export { customPropertiesProblem } from './common.js';

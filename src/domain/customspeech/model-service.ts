@@ -5,6 +5,7 @@ import { Errors } from '../errors.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { SttEngine } from '../ports/engines.js';
 import { VersionConflictError, type SpeechEntityRepository } from '../ports/repositories.js';
+import { emitSpeechEvent, type SpeechEventSink } from '../ports/speech-events.js';
 import type { BaseModel } from './base-models.js';
 import { customPropertiesProblem, type CustomModel } from './entities.js';
 
@@ -50,6 +51,8 @@ export class ModelService {
     private readonly training: TrainingDataSource,
     private readonly clock: Clock,
     private readonly logger: Logger,
+    /** Told of creation, processing, completion and deletion (web hooks). */
+    private readonly events?: SpeechEventSink,
   ) {}
 
   private now(): string {
@@ -98,6 +101,7 @@ export class ModelService {
       lastActionAt: at,
     };
     await this.repo.insert(model);
+    emitSpeechEvent(this.events, 'ModelCreation', model);
     this.schedule(model);
     return model;
   }
@@ -139,6 +143,7 @@ export class ModelService {
     await this.jobs.get(found.value.id);
     await this.engine.unloadCustomModel(found.value.id);
     await this.repo.delete(accountId, 'model', found.value.id);
+    emitSpeechEvent(this.events, 'ModelDeletion', found.value);
     await this.blobs.deletePrefix(`models/${found.value.id}/`);
   }
 
@@ -163,6 +168,7 @@ export class ModelService {
     if (!found) return;
     const running: CustomModel = { ...found.value, status: 'Running', lastActionAt: this.now() };
     let version = await this.save(running, found.version);
+    emitSpeechEvent(this.events, 'ModelProcessing', running);
     let outcome: CustomModel;
     try {
       const sentences: string[] = [];
@@ -196,6 +202,7 @@ export class ModelService {
     if (outcome.build) merged.build = outcome.build;
     if (outcome.error) merged.error = outcome.error;
     await this.save(merged, version);
+    emitSpeechEvent(this.events, 'ModelCompletion', merged);
   }
 
   private async save(m: CustomModel, version: number): Promise<number> {

@@ -20,11 +20,18 @@ export interface SttV32Options {
   /** A time-limited download URL for a blob (what Azure's SAS links are), or undefined when downloads are off. */
   downloadUrl: (req: FastifyRequest, key: string, validitySeconds: number) => string;
   /** Datasets live in their own plugin; projects count them and let go of them on delete. */
-  projectDatasets: { count(accountId: string, projectId: string): Promise<number>; detach(accountId: string, projectId: string): Promise<void> };
+  projectDatasets: ProjectChildren;
+  projectEvaluations: ProjectChildren;
   suffixes: HostSuffixes;
 }
 
 type IdParams = { Params: { id: string } };
+
+/** Entities served by other plugins that belong to projects: counted in the project, let go on its delete. */
+export interface ProjectChildren {
+  count(accountId: string, projectId: string): Promise<number>;
+  detach(accountId: string, projectId: string): Promise<void>;
+}
 
 /**
  * Speech-to-text REST API v3.2 (and the v3.1 paths, which share these shapes): projects, base
@@ -41,7 +48,8 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
     const urls = (req: FastifyRequest): Urls => new Urls(req, version, opts.suffixes);
     const account = accountOf;
     const config = { surface: 'management' as const };
-    const counts = async (a: string, projectId: string): Promise<{ endpoints: number; models: number; datasets: number }> => ({
+    const counts = async (a: string, projectId: string): Promise<{ endpoints: number; models: number; datasets: number; evaluations: number }> => ({
+      evaluations: await opts.projectEvaluations.count(a, projectId),
       endpoints: (await cs.listEndpoints(a)).filter((e) => e.projectId === projectId).length,
       models: (await opts.models.list(a)).filter((m) => m.projectId === projectId).length,
       datasets: await opts.projectDatasets.count(a, projectId),
@@ -60,6 +68,7 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
             endpoints: endpoints.filter((e) => e.projectId === p.id).length,
             models: modelList.filter((m) => m.projectId === p.id).length,
             datasets: await opts.projectDatasets.count(a, p.id),
+            evaluations: await opts.projectEvaluations.count(a, p.id),
           }),
         ),
       );
@@ -72,7 +81,7 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
         locale: str(b, 'locale') ?? '',
         ...optionalStrings(b),
       });
-      const view = projectView(p, urls(req), { endpoints: 0, models: 0, datasets: 0 });
+      const view = projectView(p, urls(req), { endpoints: 0, models: 0, datasets: 0, evaluations: 0 });
       return reply.code(201).header('Location', view['self'] as string).send(view);
     });
     app.get<IdParams>(`${prefix}/projects/:id`, { config }, async (req) => {
@@ -90,6 +99,7 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
       const a = account(req);
       if (isGuid(req.params.id)) {
         await opts.projectDatasets.detach(a, req.params.id.toLowerCase());
+        await opts.projectEvaluations.detach(a, req.params.id.toLowerCase());
         await cs.deleteProject(a, req.params.id.toLowerCase());
       }
       return reply.code(204).send();

@@ -8,7 +8,7 @@ function optional<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-export function projectView(p: Project, urls: Urls, counts: { endpoints: number; models: number; datasets: number }): Record<string, unknown> {
+export function projectView(p: Project, urls: Urls, counts: { endpoints: number; models: number; datasets: number; evaluations: number }): Record<string, unknown> {
   const self = urls.entity(`projects/${p.id}`);
   return optional({
     self,
@@ -19,7 +19,7 @@ export function projectView(p: Project, urls: Urls, counts: { endpoints: number;
       endpoints: `${self}/endpoints`,
       transcriptions: `${self}/transcriptions`,
     },
-    properties: { datasetCount: counts.datasets, evaluationCount: 0, modelCount: counts.models, transcriptionCount: 0, endpointCount: counts.endpoints },
+    properties: { datasetCount: counts.datasets, evaluationCount: counts.evaluations, modelCount: counts.models, transcriptionCount: 0, endpointCount: counts.endpoints },
     displayName: p.displayName,
     description: p.description,
     locale: p.locale,
