@@ -146,7 +146,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     logger,
     ...(overrides.webhookRetryDelaysMs ? { retryDelaysMs: overrides.webhookRetryDelaysMs } : {}),
   });
-  const customSpeech = new CustomSpeechService(speechEntities, deployer, clock, logger, engine.info, webhooks);
+  const customSpeech = new CustomSpeechService(speechEntities, deployer, clock, logger, engine.info, webhooks, async (id) => (await accounts.getById(id))?.sku);
   const downloadSigner = new HmacDownloadSigner(await loadOrCreateSigningSecret(config.dataDir));
   const datasets = new DatasetService({
     repo: speechEntities,
@@ -165,9 +165,14 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
     customSpeech.baseModels,
     async (accountId, datasetId, locale) => {
       const data = await datasets.readForTraining(accountId, datasetId, locale);
-      // Pronunciation datasets (display form → spoken form) need the engine's dictionary to become
-      // phones; until the engine takes spoken forms, the display forms are trained as text.
-      return { sentences: data.kind === 'Language' ? data.sentences : data.pronunciations.map((p) => p.displayForm), pronunciations: [] };
+      if (data.kind === 'Language') return { sentences: data.sentences, pronunciations: [] };
+      // Pronunciation datasets: the engine turns spoken forms into phones; the written forms also join
+      // the training text so the language model knows the words.
+      return {
+        sentences: data.pronunciations.map((p) => p.displayForm),
+        pronunciations: [],
+        spokenForms: data.pronunciations.map((p) => ({ word: p.displayForm, spoken: p.spokenForm })),
+      };
     },
     clock,
     logger,

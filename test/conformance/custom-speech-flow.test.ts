@@ -91,6 +91,21 @@ describe('Custom Speech end to end: dataset → trained model → endpoint → c
     customModelSelf = json(created)['self'] as string;
     const model = await waitFor(new URL(customModelSelf).pathname, 'Models_GetCustomModel');
     assert.equal(model['status'], 'Succeeded', JSON.stringify(model));
+    // The trained model's manifest lists its files with download links; its files list a report.
+    const modelId = customModelSelf.split('/').pop() ?? '';
+    const manifest = await call('GET', `/models/${modelId}/manifest`);
+    assertValidResponse('stt-v3.2', 'Models_GetCustomModelManifest', 200, manifest.json());
+    const modelFiles = json(manifest)['modelFiles'] as { name: string; contentUrl: string }[];
+    const lm = modelFiles.find((f) => f.name.endsWith('.lm') || f.name.endsWith('.arpa'));
+    assert.ok(lm, JSON.stringify(modelFiles));
+    const lmUrl = new URL(lm.contentUrl);
+    const lmBody = await httpCall({ ...api, host: lmUrl.host }, 'GET', lmUrl.pathname + lmUrl.search);
+    assert.equal(lmBody.status, 200);
+    assert.match(lmBody.text.slice(0, 200), /\\data\\/);
+    const files = await call('GET', `/models/${modelId}/files`);
+    assertValidResponse('stt-v3.2', 'Models_ListFiles', 200, files.json());
+    assert.equal(((json(files)['values'] as { kind: string }[])[0] ?? { kind: '' }).kind, 'ModelReport');
+    assertValidResponse('stt-v3.2', 'Models_GetBaseModelManifest', 200, (await call('GET', `/models/base/${baseModelSelf.split('/').pop() ?? ''}/manifest`)).json());
 
     const ep = await call('POST', '/endpoints', { displayName: 'Vantrel endpoint', locale: 'en-US', model: { self: customModelSelf }, properties: { loggingEnabled: false } });
     assert.equal(ep.status, 201, ep.text);

@@ -38,11 +38,16 @@ export interface ModelDeployer {
 /** What recognition asks about a `cid`: whose endpoint it is, and the model traffic uses now. */
 export interface EndpointRoute {
   accountId: string;
+  /** F0 endpoints stop at this time (ms since the epoch). */
+  expiresAtMs?: number;
   /** Undefined until the endpoint's first deployment has succeeded. */
   activeModel?: ModelRef;
   locale: string;
   loggingEnabled: boolean;
 }
+
+/** Seed 003: "Endpoints used by F0 Speech resources are deleted after seven days." */
+export const F0_ENDPOINT_LIFETIME_MS = 7 * 24 * 3600_000;
 
 /** How often endpoint routes are re-read from the database (other processes' changes). */
 const ROUTES_TTL_MS = 5_000;
@@ -66,6 +71,8 @@ export class CustomSpeechService {
     engine: { id: string; locales: readonly string[] },
     /** Told of endpoint creation, processing, completion and deletion (web hooks). */
     private readonly events?: SpeechEventSink,
+    /** The pricing tier of an account (F0 endpoints expire after seven days). */
+    private readonly accountSku: (accountId: string) => Promise<'F0' | 'S0' | undefined> = async () => undefined,
   ) {
     this.baseModels = baseModelCatalog(engine, '2024-01-01T00:00:00Z');
   }
@@ -142,6 +149,7 @@ export class CustomSpeechService {
       model: input.model,
       loggingEnabled: input.loggingEnabled,
       ...(input.timeToLive !== undefined ? { timeToLive: input.timeToLive } : {}),
+      ...((await this.accountSku(accountId)) === 'F0' ? { expiresAt: new Date(this.clock.now() + F0_ENDPOINT_LIFETIME_MS).toISOString() } : {}),
       createdAt: at,
       lastActionAt: at,
     };
@@ -153,16 +161,31 @@ export class CustomSpeechService {
   }
 
   async getEndpoint(accountId: string, id: string): Promise<Endpoint> {
+    await this.deleteExpired(accountId);
     const found = await this.repo.get(accountId, 'endpoint', id);
     if (!found) throw Errors.notFound(`Endpoint ${id} was not found.`);
     return found.value;
   }
 
-  listEndpoints(accountId: string): Promise<Endpoint[]> {
+  async listEndpoints(accountId: string): Promise<Endpoint[]> {
+    await this.deleteExpired(accountId);
     return this.repo.list(accountId, 'endpoint');
   }
 
+  /** F0 endpoints past their seven days are deleted (lazily, on the clock the service is given). */
+  async deleteExpired(accountId?: string): Promise<void> {
+    const now = this.clock.now();
+    const all = accountId === undefined ? await this.repo.listAll('endpoint') : await this.repo.list(accountId, 'endpoint');
+    for (const e of all) {
+      if (e.expiresAt !== undefined && Date.parse(e.expiresAt) <= now) {
+        this.logger.info({ endpoint: e.id }, 'F0 endpoint expired after seven days; deleting it');
+        await this.deleteEndpoint(e.accountId, e.id);
+      }
+    }
+  }
+
   async updateEndpoint(accountId: string, id: string, changes: EndpointChanges): Promise<Endpoint> {
+    await this.deleteExpired(accountId);
     const found = await this.repo.get(accountId, 'endpoint', id);
     if (!found) throw Errors.notFound(`Endpoint ${id} was not found.`);
     const current = found.value;
@@ -200,7 +223,12 @@ export class CustomSpeechService {
    */
   endpointRoute(accountId: string, endpointId: string): EndpointRoute | undefined {
     const r = this.routes.get(endpointId.toLowerCase());
-    return r && r.accountId === accountId ? r : undefined;
+    if (!r || r.accountId !== accountId) return undefined;
+    if (r.expiresAtMs !== undefined && r.expiresAtMs <= this.clock.now()) {
+      void this.deleteExpired(accountId).catch((err: unknown) => this.logger.warn({ err }, 'expired endpoint deletion failed'));
+      return undefined;
+    }
+    return r;
   }
 
   /** Reloads routes from the database when they are older than the TTL (call from a timer or per request). */
@@ -338,5 +366,11 @@ function sameModel(a: ModelRef, b: ModelRef): boolean {
 }
 
 function routeOf(e: Endpoint): EndpointRoute {
-  return { accountId: e.accountId, locale: e.locale, loggingEnabled: e.loggingEnabled, ...(e.activeModel ? { activeModel: e.activeModel } : {}) };
+  return {
+    accountId: e.accountId,
+    locale: e.locale,
+    loggingEnabled: e.loggingEnabled,
+    ...(e.activeModel ? { activeModel: e.activeModel } : {}),
+    ...(e.expiresAt !== undefined ? { expiresAtMs: Date.parse(e.expiresAt) } : {}),
+  };
 }

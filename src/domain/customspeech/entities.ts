@@ -33,6 +33,8 @@ export interface Endpoint extends EntityBase {
   loggingEnabled: boolean;
   timeToLive?: string;
   error?: EntityError;
+  /** Endpoints of F0 resources are deleted seven days after creation (seed 003). */
+  expiresAt?: string;
 }
 
 /** One logged recognition of an endpoint with content logging on: its audio and its results, as blobs. */
@@ -61,7 +63,7 @@ export interface CustomModel extends EntityBase {
   error?: EntityError;
   /** Custom models stop serving at this date (Azure: about 2 years after training). */
   transcriptionDeprecation: string;
-  build?: { vocabularySize: number; newWords: number; sentenceCount: number; truncated: boolean };
+  build?: { vocabularySize: number; newWords: number; sentenceCount: number; truncated: boolean; files?: string[] };
 }
 
 /** Word error counts of one model over an evaluation's utterances (lexical, normalised text). */

@@ -25,6 +25,8 @@ export interface TrainingData {
   sentences: string[];
   /** Pronunciations as CMU phones ("word" → "K AE T"). */
   pronunciations: { word: string; phones: string }[];
+  /** Pronunciation datasets: written form → spoken form in words. */
+  spokenForms?: { word: string; spoken: string }[];
 }
 
 /** Reads a dataset of the account for training; throws a ServiceError when it cannot be used. */
@@ -57,6 +59,11 @@ export class ModelService {
 
   private now(): string {
     return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+
+  /** Blob keys of a trained model's files (what its manifest lists), by file name. */
+  fileKeys(m: CustomModel): { name: string; key: string }[] {
+    return (m.build?.files ?? []).map((name) => ({ name, key: `models/${m.id}/${name}` }));
   }
 
   /** Where the engine keeps a model's files (a blob-store directory). */
@@ -173,21 +180,29 @@ export class ModelService {
     try {
       const sentences: string[] = [];
       const pronunciations: { word: string; phones: string }[] = [];
+      const spokenForms: { word: string; spoken: string }[] = [];
       if (running.text) sentences.push(...running.text.split(/\r?\n/));
       for (const d of running.datasetIds) {
         const data = await this.training(accountId, d, running.locale);
         sentences.push(...data.sentences);
         pronunciations.push(...data.pronunciations);
+        spokenForms.push(...(data.spokenForms ?? []));
       }
       await this.blobs.deletePrefix(`models/${id}/`);
       const dir = this.modelDir(id);
       // The engine writes into an existing directory; a first file creates it and records when training began.
       await this.blobs.put(`models/${id}/training-started`, Buffer.from(this.now()));
-      const build = await this.engine.buildCustomModel({ locale: running.locale, sentences, pronunciations }, dir);
+      const build = await this.engine.buildCustomModel({ locale: running.locale, sentences, pronunciations, spokenForms }, dir);
       outcome = {
         ...running,
         status: 'Succeeded',
-        build: { vocabularySize: build.vocabularySize, newWords: build.newWords.length, sentenceCount: build.sentenceCount, truncated: build.truncated ?? false },
+        build: {
+          vocabularySize: build.vocabularySize,
+          newWords: build.newWords.length,
+          sentenceCount: build.sentenceCount,
+          truncated: build.truncated ?? false,
+          files: build.files,
+        },
         lastActionAt: this.now(),
       };
     } catch (err) {

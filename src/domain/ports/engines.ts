@@ -17,6 +17,11 @@ export interface CustomModelInput {
   sentences: string[];
   /** Pronunciations for words, as CMU-style phones separated by spaces, as in cmudict (stress digits allowed). */
   pronunciations: { word: string; phones: string }[];
+  /**
+   * Azure's Pronunciation datasets: a written word and how it is spoken, in words ("3CPO" → "three c p o");
+   * the engine turns the spoken words into phones with its dictionary (or letter-to-sound rules).
+   */
+  spokenForms?: { word: string; spoken: string }[];
 }
 
 /** What `SttEngine.buildCustomModel` produced. */

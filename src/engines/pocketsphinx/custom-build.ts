@@ -158,6 +158,49 @@ async function expect<T extends FromBuildWorker['type']>(worker: BuildWorker, ty
  * Trains a custom model into `outDir` (created if missing). See the module comment for what is written.
  * `signal` aborts it (the worker is terminated and the files written so far are removed).
  */
+/**
+ * Spoken forms ("3cpo" spoken "three c p o") as phones: the base dictionary's first pronunciation of
+ * each spoken word, else letter-to-sound, concatenated. A form with a word that has neither is skipped.
+ */
+async function spokenFormPhones(input: CustomModelInput, ctx: BuildContext): Promise<Map<string, string>> {
+  const forms = (input.spokenForms ?? []).slice(0, 100_000);
+  const out = new Map<string, string>();
+  if (forms.length === 0) return out;
+  const parsed = forms.flatMap(({ word, spoken }) => {
+    const key = normalizeTrainingText(word);
+    const words = normalizeTrainingText(spoken).flat();
+    const single = key.length === 1 && key[0]?.length === 1 ? key[0][0] : undefined;
+    return single !== undefined && isDictionaryWord(single) && words.length > 0 && words.length <= 50 ? [{ word: single, words }] : [];
+  });
+  const needed = new Set(parsed.flatMap((p) => p.words));
+  const known = new Map<string, string>();
+  // One pass over cmudict, keeping only the words the spoken forms use.
+  const text = await fs.promises.readFile(ctx.baseDict, 'utf8');
+  for (const line of text.split('\n')) {
+    const space = line.indexOf(' ');
+    if (space <= 0) continue;
+    const w = line.slice(0, space);
+    if (needed.has(w) && !known.has(w)) known.set(w, line.slice(space + 1).trim());
+  }
+  let skipped = 0;
+  for (const { word, words } of parsed) {
+    const phones: string[] = [];
+    for (const w of words) {
+      let p = known.get(w);
+      if (p === undefined && ctx.letterToSound !== undefined) {
+        const raw = await ctx.letterToSound.phones(w, input.locale);
+        p = raw === undefined ? undefined : toSphinxPhones(raw);
+      }
+      if (p === undefined) break;
+      phones.push(p);
+    }
+    if (phones.length === words.length) out.set(word, phones.join(' '));
+    else skipped++;
+  }
+  if (skipped > 0) ctx.log.warn({ skipped }, 'custom model: spoken forms with words that have no pronunciation were ignored');
+  return out;
+}
+
 export async function buildCustomModel(input: CustomModelInput, outDir: string, ctx: BuildContext, signal?: AbortSignal): Promise<CustomModelBuild> {
   if (signal?.aborted === true) throw abortedError();
   await fs.promises.mkdir(outDir, { recursive: true });
@@ -178,6 +221,11 @@ export async function buildCustomModel(input: CustomModelInput, outDir: string, 
     dataset.set(key, prons);
   }
   if (unusable > 0) ctx.log.warn({ unusable }, 'custom model: pronunciations that are not one word with arpabet phones were ignored');
+  for (const [word, phones] of await spokenFormPhones(input, ctx)) {
+    const prons = dataset.get(word) ?? [];
+    if (!prons.includes(phones)) prons.push(phones);
+    dataset.set(word, prons);
+  }
 
   const { sentences, truncated } = bound(input.sentences, ctx.limits);
   if (truncated) ctx.log.warn({ used: sentences.length, limits: ctx.limits }, 'custom model: training text beyond the limits was ignored');

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CustomSpeechService, EndpointChanges } from '../../domain/customspeech/custom-speech-service.js';
 import type { ModelService } from '../../domain/customspeech/model-service.js';
 import type { EndpointLogService } from '../../domain/customspeech/endpoint-logs.js';
-import type { EndpointLog } from '../../domain/customspeech/entities.js';
+import type { CustomModel, EndpointLog } from '../../domain/customspeech/entities.js';
 import { paginateByToken, parsePagingQuery } from '../../domain/filter/index.js';
 import { queryValue } from '../shared/query.js';
 import { Errors } from '../../domain/errors.js';
@@ -155,6 +155,43 @@ export async function sttV32Routes(app: FastifyInstance, opts: SttV32Options): P
       return reply.code(201).header('Location', view['self'] as string).send(view);
     });
     app.get<IdParams>(`${prefix}/models/:id`, { config }, async (req) => customModelView(await opts.models.get(account(req), guid(req.params.id)), urls(req)));
+    app.get<IdParams>(`${prefix}/models/:id/manifest`, { config }, async (req) => {
+      const m = await opts.models.get(account(req), guid(req.params.id));
+      if (m.status !== 'Succeeded') throw Errors.invalidArgument(`Model ${m.id} is ${m.status}; a manifest exists once it is trained.`, { innerCode: 'InvalidModel' });
+      const validity = sasValiditySeconds(req);
+      return {
+        model: { self: urls(req).entity(`models/${m.id}`) },
+        modelFiles: opts.models.fileKeys(m).map((f) => ({ name: f.name, contentUrl: opts.downloadUrl(req, f.key, validity) })),
+        properties: { engine: 'pocketsphinx', baseModel: urls(req).entity(`models/base/${m.baseModelId}`) },
+      };
+    });
+    app.get<IdParams>(`${prefix}/models/base/:id/manifest`, { config }, async (req) => {
+      const m = cs.getBaseModel(guid(req.params.id));
+      // The base model's files are the engine's installed package, not served (Debian's pocketsphinx-en-us).
+      return { model: { self: urls(req).entity(`models/base/${m.id}`) }, modelFiles: [], properties: { engine: 'pocketsphinx', package: 'pocketsphinx-en-us' } };
+    });
+    const modelReport = (req: FastifyRequest, m: CustomModel): Record<string, unknown> => ({
+      self: urls(req).entity(`models/${m.id}/files/report`),
+      name: 'report.json',
+      kind: 'ModelReport',
+      properties: { size: Buffer.byteLength(JSON.stringify(m.build ?? {})) },
+      createdDateTime: m.lastActionAt,
+      links: { contentUrl: urls(req).entity(`models/${m.id}/files/report/content`) },
+    });
+    app.get<IdParams>(`${prefix}/models/:id/files`, { config }, async (req) => {
+      const m = await opts.models.get(account(req), guid(req.params.id));
+      const u = urls(req);
+      return listPage(req, u, `models/${m.id}/files`, m.status === 'Succeeded' ? [modelReport(req, m)] : [], 'files', ['sasValidityInSeconds']);
+    });
+    app.get<{ Params: { id: string; fileId: string } }>(`${prefix}/models/:id/files/:fileId`, { config }, async (req) => {
+      const m = await opts.models.get(account(req), guid(req.params.id));
+      if (req.params.fileId !== 'report' || m.status !== 'Succeeded') throw Errors.notFound(`File ${req.params.fileId} was not found.`);
+      return modelReport(req, m);
+    });
+    app.get<IdParams>(`${prefix}/models/:id/files/report/content`, { config }, async (req) => {
+      const m = await opts.models.get(account(req), guid(req.params.id));
+      return { model: m.id, status: m.status, ...(m.build ?? {}) };
+    });
     app.patch<IdParams & { Body: Body }>(`${prefix}/models/:id`, { config }, async (req) => {
       const b = objectBody(req.body);
       const displayName = str(b, 'displayName');
