@@ -1,3 +1,4 @@
+import { requestJson } from './http-json.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
@@ -174,28 +175,14 @@ export class AdminClient {
     const url = `${this.base}${path}${path.includes('?') ? '&' : '?'}api-version=${apiVersion}`;
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
-    } catch (err) {
-      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
-      throw new ArmError(0, 'ConnectionFailed', `cannot reach ${this.base}: ${cause}`);
+    const answer = await requestJson(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) }, this.base, (st, code, message) => new ArmError(st, code, message));
+    if (!answer.ok) {
+      const e = (answer.parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
+      const code = typeof e?.code === 'string' ? e.code : `HTTP${answer.status}`;
+      const message = typeof e?.message === 'string' ? e.message : answer.text.trim() || answer.statusText;
+      throw new ArmError(answer.status, code, message);
     }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text.trim() === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (!res.ok) {
-      const e = (parsed as { error?: { code?: unknown; message?: unknown } } | undefined)?.error;
-      const code = typeof e?.code === 'string' ? e.code : `HTTP${res.status}`;
-      const message = typeof e?.message === 'string' ? e.message : text.trim() || res.statusText;
-      throw new ArmError(res.status, code, message);
-    }
-    if (parsed === undefined && text.trim() !== '') throw new ArmError(res.status, 'InvalidResponse', `the server answered ${res.status} with a body that is not JSON`);
-    return parsed;
+    return answer.parsed;
   }
 
   get(path: string, v: ApiVersion): Promise<unknown> {

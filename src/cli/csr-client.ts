@@ -1,3 +1,4 @@
+import { requestJson } from './http-json.js';
 import { DEFAULT_URL, USAGE_EXIT, UsageError } from './admin-client.js';
 
 /*
@@ -130,23 +131,9 @@ export class CsrClient {
       headers['content-type'] = 'application/json';
       payload = JSON.stringify(body);
     }
-    let res: Response;
-    try {
-      res = await fetch(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) });
-    } catch (err) {
-      const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : err instanceof Error ? err.message : String(err);
-      throw new SpeechApiError(0, 'ConnectionFailed', `cannot reach ${this.base}: ${cause}`);
-    }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = text.trim() === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (!res.ok) throw errorOf(res.status, res.statusText, text, parsed);
-    if (parsed === undefined && text.trim() !== '') throw new SpeechApiError(res.status, 'InvalidResponse', `the server answered ${res.status} with a body that is not JSON`);
-    return parsed;
+    const answer = await requestJson(url, { method, headers, ...(payload !== undefined ? { body: payload } : {}) }, this.base, (st, code, message) => new SpeechApiError(st, code, message));
+    if (!answer.ok) throw errorOf(answer.status, answer.statusText, answer.text, answer.parsed);
+    return answer.parsed;
   }
 
   get(target: string): Promise<unknown> {
