@@ -32,3 +32,14 @@ export function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => voi
   });
   return { promise, resolve, reject };
 }
+
+/**
+ * What an engine pool does when one of its workers (or child processes) exits unexpectedly: respawn
+ * with exponential backoff (100 ms doubling to 10 s), or give the slot up when it died three times
+ * in a row before it was ever ready (it would never start). Counts the crash on `slot`.
+ */
+export function afterWorkerCrash(slot: { consecutiveCrashes: number; everReady: boolean }): { action: 'giveUp' } | { action: 'respawn'; delayMs: number } {
+  slot.consecutiveCrashes++;
+  if (!slot.everReady && slot.consecutiveCrashes >= 3) return { action: 'giveUp' };
+  return { action: 'respawn', delayMs: Math.min(10_000, 100 * 2 ** (slot.consecutiveCrashes - 1)) };
+}

@@ -19,7 +19,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { deferred, startWorker } from '../../kernel/worker-threads.js';
+import { deferred, startWorker, afterWorkerCrash } from '../../kernel/worker-threads.js';
 
 import { EngineError, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice, type VoiceGender, engineErrorFrom } from '../../domain/ports/engines.js';
 import { silentLogger, type Logger } from '../../kernel/logger.js';
@@ -63,10 +63,6 @@ const RATE_MAX_WPM = 900;
 const WORKER_URL = new URL('./worker.js', import.meta.url);
 /** How long close() waits for a worker to finish its current synthesis before terminating the thread. */
 const SHUTDOWN_GRACE_MS = 5_000;
-const RESPAWN_DELAY_MS = 100;
-const MAX_RESPAWN_DELAY_MS = 10_000;
-/** A worker that dies this many times in a row before it was ever ready is given up. */
-const MAX_STARTUP_CRASHES = 3;
 /** Where the dynamic loader usually finds the library (resolveLibrary). */
 const LIBRARY_DIRS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu', '/lib'];
 
@@ -504,13 +500,13 @@ export class EspeakNgEngine implements TtsEngine {
     slot.worker = undefined;
     this.removeLibraryCopy(slot);
     if (slot.state === 'closed' || slot.state === 'failed') return;
-    slot.consecutiveCrashes++;
-    if (!slot.everReady && slot.consecutiveCrashes >= MAX_STARTUP_CRASHES) {
+    const next = afterWorkerCrash(slot);
+    if (next.action === 'giveUp') {
       this.log.error({ worker: slot.index, exitCode: code }, 'eSpeak NG worker keeps exiting during start-up; giving up');
       this.giveUp(slot, new EngineError('Internal', `eSpeak NG worker exited during start-up ${slot.consecutiveCrashes} times (last code ${code})`));
       return;
     }
-    const delay = Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** (slot.consecutiveCrashes - 1));
+    const delay = next.delayMs;
     this.log.error({ worker: slot.index, exitCode: code, respawnInMs: delay }, 'eSpeak NG worker exited unexpectedly; respawning');
     slot.state = 'respawning';
     const job = slot.job;

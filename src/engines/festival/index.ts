@@ -18,7 +18,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { deferred } from '../../kernel/worker-threads.js';
+import { deferred, afterWorkerCrash } from '../../kernel/worker-threads.js';
 
 import { EngineError, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice } from '../../domain/ports/engines.js';
 import { Resampler } from '../../kernel/audio/resample.js';
@@ -63,10 +63,6 @@ const VOICE: TtsVoice = {
 /** Sentences longer than this are cut (at a comma, else a space): synthesis time and memory grow with length. */
 const MAX_SENTENCE_CHARS = 400;
 const CLOSE_GRACE_MS = 3_000;
-const RESPAWN_DELAY_MS = 100;
-const MAX_RESPAWN_DELAY_MS = 10_000;
-/** A process that dies this many times in a row before it was ever ready is given up. */
-const MAX_STARTUP_CRASHES = 3;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Text preparation
@@ -565,12 +561,12 @@ export class FestivalEngine implements TtsEngine {
       this.spawn(slot);
       return;
     }
-    slot.consecutiveCrashes++;
-    if (!slot.everReady && slot.consecutiveCrashes >= MAX_STARTUP_CRASHES) {
+    const next = afterWorkerCrash(slot);
+    if (next.action === 'giveUp') {
       this.giveUp(slot, slot.lastStartError ?? new EngineError('ModelLoadFailed', `Festival exited during start-up ${slot.consecutiveCrashes} times (last ${signal ?? `code ${String(code)}`})`));
       return;
     }
-    const delay = Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** (slot.consecutiveCrashes - 1));
+    const delay = next.delayMs;
     this.log.error({ process: slot.index, exitCode: code, signal, respawnInMs: delay }, 'Festival process exited unexpectedly; restarting');
     slot.state = 'respawning';
     slot.respawnTimer = setTimeout(() => {

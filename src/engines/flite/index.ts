@@ -34,7 +34,7 @@
  * timings and events do not.
  */
 import { Worker } from 'node:worker_threads';
-import { deferred, startWorker } from '../../kernel/worker-threads.js';
+import { deferred, startWorker, afterWorkerCrash } from '../../kernel/worker-threads.js';
 
 import { EngineError, type Prosody, type SynthesisEvent, type SynthesisInput, type TtsEngine, type TtsVoice, engineErrorFrom } from '../../domain/ports/engines.js';
 import { silentLogger, type Logger } from '../../kernel/logger.js';
@@ -83,10 +83,6 @@ const DEFAULT_MAX_SENTENCE_CHARS = 1_000;
  * `maxSentenceChars` takes well under a second, so this only matters for a worker that is truly stuck.
  */
 const SHUTDOWN_GRACE_MS = 10_000;
-const RESPAWN_DELAY_MS = 100;
-const MAX_RESPAWN_DELAY_MS = 10_000;
-/** A worker that dies this many times in a row before it was ever ready is given up (it would never start). */
-const MAX_STARTUP_CRASHES = 3;
 
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -632,13 +628,13 @@ export class FliteEngine implements TtsEngine {
   private onExit(slot: WorkerSlot, code: number): void {
     slot.worker = undefined;
     if (slot.state === 'closed' || slot.state === 'failed') return;
-    slot.consecutiveCrashes++;
-    if (!slot.everReady && slot.consecutiveCrashes >= MAX_STARTUP_CRASHES) {
+    const next = afterWorkerCrash(slot);
+    if (next.action === 'giveUp') {
       this.log.error({ worker: slot.index, exitCode: code }, 'flite worker keeps exiting during start-up; giving up');
       this.giveUp(slot, new EngineError('Internal', `flite worker exited during start-up ${slot.consecutiveCrashes} times (last code ${code})`));
       return;
     }
-    const delay = Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** (slot.consecutiveCrashes - 1));
+    const delay = next.delayMs;
     this.log.error({ worker: slot.index, exitCode: code, respawnInMs: delay }, 'flite worker exited unexpectedly; respawning');
     slot.state = 'respawning';
     this.failPending(slot, new EngineError('Internal', `flite worker exited (code ${code})`));

@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { deferred, startWorker } from '../../kernel/worker-threads.js';
+import { deferred, startWorker, afterWorkerCrash } from '../../kernel/worker-threads.js';
 
 import {
   EngineError,
@@ -105,10 +105,6 @@ const WORKER_URL = new URL('./worker.js', import.meta.url);
  * decode (RTF ≈0.25, so ≈15 s for a minute of audio) is better waited for than leaked.
  */
 const SHUTDOWN_GRACE_MS = 30_000;
-const RESPAWN_DELAY_MS = 100;
-const MAX_RESPAWN_DELAY_MS = 10_000;
-/** A worker that dies this many times in a row before it was ever ready is given up (it would never start). */
-const MAX_STARTUP_CRASHES = 3;
 
 /**
  * Node flags for the workers: the parent's, minus `--input-type`, which only applies to the main script
@@ -560,13 +556,13 @@ export class PocketSphinxEngine implements SttEngine {
   private onExit(slot: WorkerSlot, code: number): void {
     slot.worker = undefined;
     if (slot.state === 'closed' || slot.state === 'failed') return;
-    slot.consecutiveCrashes++;
-    if (!slot.everReady && slot.consecutiveCrashes >= MAX_STARTUP_CRASHES) {
+    const next = afterWorkerCrash(slot);
+    if (next.action === 'giveUp') {
       this.log.error({ worker: slot.index, exitCode: code }, 'PocketSphinx worker keeps exiting during start-up; giving up');
       this.giveUp(slot, new EngineError('Internal', `PocketSphinx worker exited during start-up ${slot.consecutiveCrashes} times (last code ${code})`));
       return;
     }
-    const delay = Math.min(MAX_RESPAWN_DELAY_MS, RESPAWN_DELAY_MS * 2 ** (slot.consecutiveCrashes - 1));
+    const delay = next.delayMs;
     this.log.error({ worker: slot.index, exitCode: code, respawnInMs: delay }, 'PocketSphinx worker exited unexpectedly; respawning');
     slot.state = 'respawning';
     this.failPending(slot, new EngineError('Internal', `PocketSphinx worker exited (code ${code})`));
