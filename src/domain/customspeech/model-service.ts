@@ -190,8 +190,6 @@ export class ModelService {
       }
       await this.blobs.deletePrefix(`models/${id}/`);
       const dir = this.modelDir(id);
-      // The engine writes into an existing directory; a first file creates it and records when training began.
-      await this.blobs.put(`models/${id}/training-started`, Buffer.from(this.now()));
       const build = await this.engine.buildCustomModel({ locale: running.locale, sentences, pronunciations, spokenForms }, dir);
       outcome = {
         ...running,
