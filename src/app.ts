@@ -59,6 +59,8 @@ import { ttsRestRoutes } from './protocol/tts-rest/routes.js';
 import { FakeSttEngine } from './engines/fake/index.js';
 import { openSqlite } from './storage/sqlite/open.js';
 import { SqlAccountRepository } from './storage/sql/account-repository.js';
+import { SqlQuotaLedger, SqlUsageStore } from './storage/sql/quota-ledger.js';
+import { QuotaService } from './domain/quota/quota-service.js';
 import type { Database } from './storage/sql/schema.js';
 import { loggerOptions } from './observability/logging.js';
 import { WebHookService } from './domain/customspeech/webhook-service.js';
@@ -119,6 +121,9 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   };
   const access = new AccessService(accounts, auth, () => network.snapshot(), suffixes);
   const adminToken = await loadOrCreateAdminToken(config.dataDir, config.adminToken);
+  // Pricing tiers: concurrency and call-rate leases and usage counters live in the database, so every
+  // process sharing it enforces the same limits (docs/adr/0002).
+  const quotas = new QuotaService({ ledger: new SqlQuotaLedger(db), usage: new SqlUsageStore(db), clock, logger });
 
   // Engines
   const engine = overrides.sttEngine ?? createSttEngine(config, logger);
@@ -232,10 +237,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
   const sessions = new SessionRegistry(config.limits.maxSessions);
 
   await http.register(async (scope) => healthRoutes(scope, { version: VERSION, auth, isReady: () => ready }));
-  await http.register(adminRoutes, { accounts, network, adminToken, suffixes });
+  await http.register(adminRoutes, { accounts, network, quotas, adminToken, suffixes });
   await http.register(downloadRoutes, { signer: downloadSigner, blobs, clock });
   await http.register(async (scope) => {
-    applyDataPlane(scope, { access });
+    applyDataPlane(scope, { access, quotas });
     await scope.register(tokenRoutes, { tokens });
     await scope.register(sttV32Routes, { customSpeech, models, endpointLogs, suffixes, downloadUrl: signedDownloadUrl(downloadSigner, clock),
       projectDatasets: {
@@ -265,7 +270,10 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
       recognition,
       synthesis,
       sessions,
+      quotas,
       maxTurnAudioMs: config.limits.maxTurnAudioSeconds * 1000,
+      interactiveMaxAudioMs: config.limits.interactiveMaxAudioSeconds * 1000,
+      maxConnectionMs: config.limits.maxConnectionSeconds * 1000,
       idleTimeoutMs: config.limits.wsIdleTimeoutMs,
     });
   });
@@ -334,6 +342,7 @@ export async function buildApp(config: Config, overrides: AppOverrides = {}): Pr
         await dns?.close();
         await extra.close();
         await http.close();
+        await quotas.close();
         await datasets.close();
         await evaluations.close();
         await customSpeech.settled();

@@ -123,6 +123,19 @@ async function updateBody(c: AdminClient, name: string, f: UpdateFlags): Promise
   return body;
 }
 
+/** `--set name=value` pairs → the limits PATCH body (numbers, `none` → null, `default`). */
+function limitChanges(pairs: readonly string[]): Record<string, number | null | 'default'> {
+  const body: Record<string, number | null | 'default'> = {};
+  for (const pair of pairs) {
+    const m = /^([A-Za-z]+)=(.+)$/.exec(pair.trim());
+    if (!m?.[1] || m[2] === undefined) throw new UsageError(`--set expects limit=value, got '${pair}'`);
+    const v = m[2];
+    body[m[1]] = v === 'none' ? null : v === 'default' ? 'default' : Number.isFinite(Number(v)) ? Number(v) : Number.NaN;
+    if (Number.isNaN(body[m[1]])) throw new UsageError(`--set ${m[1]}: '${v}' is not a number, 'none' or 'default'`);
+  }
+  return body;
+}
+
 /** `parlance account …`: Speech resources (Microsoft.CognitiveServices/accounts) through the control plane. */
 export function registerAccountCommands(program: Command): void {
   const account = usageExits(program.command('account').description('manage Speech resources (Microsoft.CognitiveServices accounts) through the control plane'));
@@ -162,6 +175,21 @@ export function registerAccountCommands(program: Command): void {
     .option('--clear-ip-rules', 'remove every IP rule')
     .option('--clear-vnet-rules', 'remove every virtual network rule')
     .action(async (name: string, f: UpdateFlags) => act(f, async (c) => c.patch(c.accountPath(name), V, await updateBody(c, name, f))));
+
+  withAdminOptions(account.command('usages').description("this month's usage and the limits in force (ARM usages)").argument('<name>', 'account name')).action(
+    async (name: string, f: AdminFlags) => act(f, (c) => c.get(`${c.accountPath(name)}/usages`, V)),
+  );
+
+  withAdminOptions(
+    account
+      .command('limits')
+      .description('show, or with --set change, the pricing-tier limits of a Speech resource (overrides of the tier defaults)')
+      .argument('<name>', 'account name'),
+  )
+    .option('--set <limit=value>', 'e.g. sttConcurrency=3, ttsCharactersPerMonth=none (no allowance), sttConcurrency=default (repeatable)', collect)
+    .action(async (name: string, f: AdminFlags & { set?: string[] }) =>
+      act(f, (c) => (f.set && f.set.length > 0 ? c.patch(`${c.accountPath(name)}/limits`, V, limitChanges(f.set)) : c.get(`${c.accountPath(name)}/limits`, V))),
+    );
 
   withAdminOptions(account.command('delete').description('delete a Speech resource (its private endpoints lose their connection)').argument('<name>', 'account name')).action(
     async (name: string, f: AdminFlags) => act(f, (c) => c.delete(c.accountPath(name), V)),

@@ -113,6 +113,18 @@ export const ConfigSchema = Type.Object({
       maxSessions: Type.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
       /** Audio accepted in one WebSocket turn before it is ended (10 minutes as Azure's connection limit). */
       maxTurnAudioSeconds: Type.Integer({ minimum: 1, maximum: 24 * 3600, default: 600 }),
+      /**
+       * Audio of one interactive (single-shot) WebSocket turn: Azure recognizes at most 15 s of it and
+       * reports the utterance so far ("RecognizeOnceAsync … until a maximum of 15 seconds of audio is
+       * processed"). The REST short-audio limit is restMaxAudioSeconds, not this.
+       */
+      interactiveMaxAudioSeconds: Type.Integer({ minimum: 1, maximum: 600, default: 15 }),
+      /**
+       * A recognition WebSocket is closed (1000) once it has carried this much audio or been open this
+       * long, as Azure ends connections after 10 minutes; the SDKs reconnect and replay the audio after
+       * their last recognized phrase.
+       */
+      maxConnectionSeconds: Type.Integer({ minimum: 1, maximum: 86_400, default: 600 }),
       /** Short-audio REST: the service transcribes at most this much audio (protocol §C.1). */
       restMaxAudioSeconds: Type.Integer({ minimum: 1, maximum: 3600, default: 60 }),
       /** Short-audio REST body bound (60 s of 48 kHz stereo float WAV fits). */

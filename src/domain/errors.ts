@@ -28,6 +28,7 @@ export const ErrorCodes = {
   AudioTooLong: 'AudioTooLong',
   PayloadTooLarge: 'PayloadTooLarge',
   TooManyRequests: 'TooManyRequests',
+  QuotaExceeded: 'QuotaExceeded',
   EngineOverloaded: 'EngineOverloaded',
   EngineFailure: 'EngineFailure',
   RequestTimeout: 'RequestTimeout',
@@ -103,11 +104,32 @@ export const Errors = {
   payloadTooLarge: (limitBytes: number) =>
     new ServiceError(ErrorCodes.PayloadTooLarge, 413, `The request body exceeds the maximum of ${limitBytes} bytes.`),
   tooManyRequests: (retryAfterSeconds: number) =>
+    new ServiceError(ErrorCodes.TooManyRequests, 429, `Too many concurrent sessions on this server. Please retry after ${retryAfterSeconds} seconds.`, {
+      details: { retryAfterSeconds },
+    }),
+  /** A resource's (or custom endpoint's) real-time recognition concurrency is used up (protocol §F.3, seed 004). */
+  concurrencyExceeded: (retryAfterSeconds: number, limit: number) =>
     new ServiceError(
       ErrorCodes.TooManyRequests,
       429,
-      `The number of parallel requests exceeded the number of allowed concurrent transcriptions. Please retry after ${retryAfterSeconds} seconds.`,
+      `The request is throttled because you have exceeded the concurrent request limit allowed for your subscription (${limit}). Please retry after ${retryAfterSeconds} seconds.`,
       { details: { retryAfterSeconds } },
+    ),
+  /** Text-to-speech call rate of the pricing tier exceeded (F0: 20 per 60 s). */
+  rateExceeded: (retryAfterSeconds: number, count: number, windowSeconds: number) =>
+    new ServiceError(
+      ErrorCodes.TooManyRequests,
+      429,
+      `Throttled due to too many requests: the rate limit is ${count} requests per ${windowSeconds} seconds for your pricing tier. Please retry after ${retryAfterSeconds} seconds.`,
+      { details: { retryAfterSeconds, wsReason: 'Throttled due to too many requests' } },
+    ),
+  /** The free tier's monthly allowance is used up until the month turns (Cognitive Services' gateway wording). */
+  quotaExceeded: (tier: string, retryAfterDays: number) =>
+    new ServiceError(
+      ErrorCodes.QuotaExceeded,
+      403,
+      `Out of call volume quota for SpeechServices ${tier} pricing tier. Please retry after ${retryAfterDays} days. To increase your call volume switch to a paid tier.`,
+      { details: { wsReason: 'Quota exceeded.' } },
     ),
   engineOverloaded: () =>
     new ServiceError(ErrorCodes.EngineOverloaded, 503, 'The speech engine is busy. Please retry shortly.', {

@@ -78,6 +78,25 @@ describe('parlance account / network / private-endpoint (control-plane CLI)', ()
     await server?.close();
   });
 
+  it('shows and changes pricing-tier limits, and lists usages', async () => {
+    await ok(['account', 'create', 'cli-tier', '--location', 'westus', '--sku', 'F0']);
+    const before = await ok<{ properties: { tier: string; effective: Record<string, number | null> } }>(['account', 'limits', 'cli-tier']);
+    assert.equal(before.properties.tier, 'F0');
+    assert.equal(before.properties.effective['sttConcurrency'], 1);
+    const changed = await ok<{ properties: { overrides: Record<string, number | null>; effective: Record<string, number | null> } }>([
+      'account', 'limits', 'cli-tier', '--set', 'sttConcurrency=3', '--set', 'ttsCharactersPerMonth=none',
+    ]);
+    assert.deepEqual(changed.properties.overrides, { sttConcurrency: 3, ttsCharactersPerMonth: null });
+    assert.equal(changed.properties.effective['sttAudioSecondsPerMonth'], 18_000);
+    const bad = await runCli(['account', 'limits', 'cli-tier', '--set', 'sttConcurrency=lots', ...common]);
+    assert.equal(bad.code, 2, bad.err);
+    const usages = await ok<{ value: { name: { value: string }; limit?: number; currentValue: number }[] }>(['account', 'usages', 'cli-tier']);
+    const concurrent = usages.value.find((u) => u.name.value === 'SpeechServices.SpeechToText.ConcurrentRequests');
+    assert.equal(concurrent?.limit, 3);
+    assert.equal(concurrent?.currentValue, 0);
+    await ok(['account', 'delete', 'cli-tier']);
+  });
+
   it('manages a resource, its network rules and a private endpoint end to end, then deletes everything', async () => {
     const subnetId = `/subscriptions/${SUB}/resourceGroups/${RG}/providers/Microsoft.Network/virtualNetworks/cli-vnet/subnets/apps`;
 

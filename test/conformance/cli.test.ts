@@ -5,40 +5,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocket } from 'ws';
-import { REPO_ROOT, SDK_AUDIO } from '../helpers/server.js';
+import { SDK_AUDIO } from '../helpers/server.js';
+import { CLI, killStartedServers, startCli } from '../helpers/cli.js';
 
-const CLI = join(REPO_ROOT, 'dist/src/cli/main.js');
-
-interface Started {
-  proc: ChildProcessWithoutNullStreams;
-  url: string;
-  stdout: () => string;
-}
-
-const running = new Set<ChildProcessWithoutNullStreams>();
-after(() => {
-  for (const p of running) p.kill('SIGKILL');
-});
-
-function startCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Started> {
-  const proc = spawn(process.execPath, [CLI, 'serve', ...args], { env: { ...process.env, ...env } });
-  running.add(proc);
-  proc.once('exit', () => running.delete(proc));
-  let out = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', () => undefined);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 30_000);
-    proc.stdout.on('data', () => {
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m?.[1]) {
-        clearTimeout(timer);
-        resolve({ proc, url: m[1], stdout: () => out });
-      }
-    });
-    proc.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
+after(() => killStartedServers());
 
 function exited(proc: ChildProcessWithoutNullStreams): Promise<number | null> {
   return new Promise((resolve) => proc.once('exit', (code) => resolve(code)));

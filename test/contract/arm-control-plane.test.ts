@@ -1,3 +1,6 @@
+import pino from 'pino';
+import { QuotaService } from '../../src/domain/quota/quota-service.js';
+import { SqlQuotaLedger, SqlUsageStore } from '../../src/storage/sql/quota-ledger.js';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -50,7 +53,8 @@ async function open(dataDir: string): Promise<Harness> {
   const network = new NetworkService(new SqlNetworkRepository(db, () => new Date().toISOString()), accountRepo, systemClock);
   const accounts = new AccountService(accountRepo, systemClock, () => network.snapshot());
   const app = Fastify({ logger: false });
-  await app.register(adminRoutes, { accounts, network, adminToken: TOKEN, suffixes: SUFFIXES });
+  const quotas = new QuotaService({ ledger: new SqlQuotaLedger(db), usage: new SqlUsageStore(db), clock: systemClock, logger: pino({ level: 'silent' }) });
+  await app.register(adminRoutes, { accounts, network, quotas, adminToken: TOKEN, suffixes: SUFFIXES });
   await app.register(async (scope) => {
     scope.setErrorHandler(async (_err, _req, reply) => reply.code(400).send({ error: { code: 'DataPlane', message: 'data plane handler' } }));
     scope.post('/cognitiveservices/v1', async () => {
@@ -63,6 +67,7 @@ async function open(dataDir: string): Promise<Harness> {
     db,
     async close() {
       await app.close();
+      await quotas.close();
       await db.destroy();
     },
   };

@@ -25,6 +25,7 @@ function account(over: Partial<Account> = {}): Account {
     publicNetworkAccess: 'Enabled',
     networkAcls: OPEN_NETWORK_ACLS,
     disableLocalAuth: false,
+    quotaOverrides: {},
     createdAt: '2026-01-01T00:00:00.000Z',
     version: 1,
     ...over,

@@ -917,6 +917,36 @@ describe('RecognitionTurn: backpressure and limits', () => {
     near(rec.phrases[0]!.offsetMs + rec.phrases[0]!.durationMs, 2000, 'end at the limit');
   });
 
+  it('interactive: reaching maxTurnAudioMs mid-speech reports the utterance so far as the one Success phrase', async () => {
+    // What the WebSocket session does with Azure's 15 s single-shot limit (scaled down).
+    const { turn, rec } = makeTurn('interactive', new ScriptedEngine(), {}, { maxTurnAudioMs: 2000 });
+    await feed(turn, synth([500, 4000]));
+    for (let i = 0; i < 5 && !turn.finished; i++) await tick();
+    assert.equal(turn.finished, true, 'no end() needed');
+    checkInvariants(rec);
+    assert.equal(turn.audioMs, 2000, 'audio beyond the limit is not taken');
+    assert.deepEqual(
+      rec.types.filter((t) => t !== 'hyp'),
+      ['start', 'end', 'phrase:success', 'turnEnd'],
+    );
+    near(rec.phrases[0]!.offsetMs, 500, 'offset');
+    near(rec.phrases[0]!.offsetMs + rec.phrases[0]!.durationMs, 2000, 'end at the limit');
+  });
+
+  it('ending: set once end() was called or the turn queued its own end, cleared when finished', async () => {
+    const { turn } = makeTurn('conversation', new ScriptedEngine());
+    await feed(turn, synth([300, 800, 200]));
+    assert.equal(turn.ending, false, 'a turn taking audio is not ending');
+    const ended = turn.end();
+    assert.equal(turn.ending, true, 'after end(), before turnEnd');
+    await ended;
+    assert.equal(turn.finished, true);
+    assert.equal(turn.ending, false, 'a finished turn is not ending');
+    const silent = makeTurn('interactive', new ScriptedEngine(), { initialSilenceTimeoutMs: 500 });
+    silent.turn.write(synth([800]));
+    assert.equal(silent.turn.ending || silent.turn.finished, true, 'the initial silence timeout ends an interactive turn by itself');
+  });
+
   it('maxUtteranceMs splits one long burst into several phrases', async () => {
     const engine = new ScriptedEngine();
     const { turn, rec } = makeTurn('conversation', engine, { maxUtteranceMs: 2000 });

@@ -34,6 +34,7 @@ function account(over: Partial<Account> = {}): Account {
     publicNetworkAccess: 'Enabled',
     networkAcls: OPEN_NETWORK_ACLS,
     disableLocalAuth: false,
+    quotaOverrides: {},
     createdAt: new Date(T0).toISOString(),
     version: 1,
     ...over,

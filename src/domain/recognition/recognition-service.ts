@@ -154,12 +154,13 @@ export class RecognitionService {
 
   /**
    * Short-audio recognition (REST): the first utterance of `audio`, as one final result.
-   * Audio beyond `maxAudioMs` is an error (Azure transcribes at most 60 s per request).
+   * Audio beyond `maxAudioMs` is an error (Azure transcribes at most 60 s per request). `meter`
+   * receives the duration of the audio received.
    */
   async recognizeOnce(
     options: RecognitionOptions,
     audio: AsyncIterable<Buffer>,
-    limits: { maxAudioMs: number; declared: DeclaredAudio; signal?: AbortSignal },
+    limits: { maxAudioMs: number; declared: DeclaredAudio; signal?: AbortSignal; meter?: { audioMs: number } },
   ): Promise<PhraseResult> {
     let result: PhraseResult | undefined;
     const listener: TurnListener = {
@@ -198,6 +199,8 @@ export class RecognitionService {
       throw err;
     } finally {
       limits.signal?.removeEventListener('abort', onAbort);
+      // The audio received counts for pacing and metering whether or not recognition succeeded.
+      if (limits.meter) limits.meter.audioMs = Math.min(input.audioMs, limits.maxAudioMs);
     }
     if (limits.signal?.aborted) throw Errors.requestTimeout('The request was aborted.');
     if (!result) throw Errors.internal(new Error('recognition produced no result'));

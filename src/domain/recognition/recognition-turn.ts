@@ -89,6 +89,22 @@ export class RecognitionTurn {
     return this.#ended || this.#aborted;
   }
 
+  /**
+   * True once the turn will reach turnEnd without more audio: end() was called (end of stream or the
+   * turn's audio limit) or it queued its own end (interactive result, initial silence, error).
+   */
+  get ending(): boolean {
+    return !this.finished && (this.#endPromise !== undefined || this.#endQueued);
+  }
+
+  /**
+   * Resolves once every result already due was reported: the phrases of the utterances that have
+   * ended so far (not of one still open, nor of any that end after this call).
+   */
+  reported(): Promise<void> {
+    return this.#chain;
+  }
+
   /** Audio received so far, in ms of the turn's timeline. */
   get audioMs(): number {
     return samplesToMs(this.#samplesIn, ENGINE_SAMPLE_RATE);

@@ -79,6 +79,7 @@ export class AccountService {
       publicNetworkAccess: 'Enabled',
       networkAcls: OPEN_NETWORK_ACLS,
       disableLocalAuth: false,
+      quotaOverrides: {},
       createdAt: new Date(this.clock.now()).toISOString(),
       version: 1,
     };
@@ -189,6 +190,8 @@ export class AccountService {
       next.publicNetworkAccess = s.publicNetworkAccess;
     }
     if (s.disableLocalAuth !== undefined) next.disableLocalAuth = s.disableLocalAuth;
+    // Already validated by mergeOverrides (domain/quota/limits.ts).
+    if (s.quotaOverrides !== undefined) next.quotaOverrides = { ...s.quotaOverrides };
     if (s.networkAcls !== undefined) next.networkAcls = await this.validateAcls(s.networkAcls, next);
     return next;
   }

@@ -1,3 +1,5 @@
+import type { QuotaOverrides } from '../quota/limits.js';
+
 /**
  * A Speech resource ("account" in ARM terms, kind SpeechServices): owns two keys, a region, an
  * optional custom subdomain, and the network rules that decide who may reach it (protocol §E).
@@ -21,6 +23,8 @@ export interface Account {
   networkAcls: NetworkAcls;
   /** True: keys, and tokens minted from keys, are refused on the data plane. */
   disableLocalAuth: boolean;
+  /** Limits that differ from the pricing tier's defaults (a Parlance control-plane extension). */
+  quotaOverrides: QuotaOverrides;
   createdAt: string;
   /** Optimistic-concurrency version, bumped on every update (also the ARM etag). */
   version: number;
@@ -42,7 +46,7 @@ export const OPEN_NETWORK_ACLS: NetworkAcls = { defaultAction: 'Allow', bypass: 
 /** The mutable part of an account, as the control plane changes it. */
 export type AccountSettings = Pick<
   Account,
-  'sku' | 'tags' | 'customSubDomainName' | 'publicNetworkAccess' | 'networkAcls' | 'disableLocalAuth'
+  'sku' | 'tags' | 'customSubDomainName' | 'publicNetworkAccess' | 'networkAcls' | 'disableLocalAuth' | 'quotaOverrides'
 >;
 
 export function accountArmId(a: Pick<Account, 'subscriptionId' | 'resourceGroup' | 'name'>): string {

@@ -4,6 +4,7 @@ import type { Account } from '../../domain/resources/account.js';
 import { sameId } from '../../domain/resources/network.js';
 import { Errors } from '../../domain/errors.js';
 import type { HostSuffixes } from './views.js';
+import type { QuotaService } from '../../domain/quota/quota-service.js';
 
 export interface AdminRoutesOptions {
   accounts: AccountService;
@@ -11,6 +12,7 @@ export interface AdminRoutesOptions {
   /** The only credential the control plane accepts (compared in constant time); empty refuses everyone. */
   adminToken: string;
   suffixes: HostSuffixes;
+  quotas: QuotaService;
 }
 
 export interface ResourceGroupParams {

@@ -8,6 +8,9 @@ import { armErrorBody, toArmError } from './arm-envelope.js';
 import type { AdminRoutesOptions } from './arm.js';
 import { cognitiveServicesRoutes } from './cognitive-services-routes.js';
 import { networkRoutes } from './network-routes.js';
+import { quotaRoutes } from './quota-routes.js';
+import { metricsText } from './metrics.js';
+import type { QuotaService } from '../../domain/quota/quota-service.js';
 import type { HostSuffixes } from './views.js';
 
 export type { AdminRoutesOptions } from './arm.js';
@@ -34,9 +37,14 @@ const BEARER = /^Bearer[ \t]+(\S+)[ \t]*$/i;
  */
 export async function adminRoutes(
   app: FastifyInstance,
-  opts: { accounts: AccountService; network: NetworkService; adminToken: string; suffixes: HostSuffixes },
+  opts: { accounts: AccountService; network: NetworkService; quotas: QuotaService; adminToken: string; suffixes: HostSuffixes },
 ): Promise<void> {
   const options: AdminRoutesOptions = opts;
+  const assertAdmin = (req: FastifyRequest): void => {
+    const match = BEARER.exec(req.headers.authorization ?? '');
+    const token = match?.[1];
+    if (token === undefined || options.adminToken === '' || !secretsEqual(token, options.adminToken)) throw Errors.adminAuthRequired();
+  };
   await app.register(
     async (scope) => {
       // ARM clients send `Content-Type: application/json` with an empty body on POST actions such
@@ -51,9 +59,7 @@ export async function adminRoutes(
 
       // onRequest: before the body is read, so nothing unauthenticated is parsed.
       scope.addHook('onRequest', async (req: FastifyRequest) => {
-        const match = BEARER.exec(req.headers.authorization ?? '');
-        const token = match?.[1];
-        if (token === undefined || options.adminToken === '' || !secretsEqual(token, options.adminToken)) throw Errors.adminAuthRequired();
+        assertAdmin(req);
         const apiVersion = (req.query as Record<string, unknown> | undefined)?.['api-version'];
         if (apiVersion === undefined || apiVersion === '') {
           throw Errors.invalidArgument("The api-version query parameter (?api-version=) is required for all requests.", { armCode: 'MissingApiVersionParameter' });
@@ -80,7 +86,30 @@ export async function adminRoutes(
 
       await scope.register(cognitiveServicesRoutes, options);
       await scope.register(networkRoutes, options);
+      await scope.register(quotaRoutes, options);
     },
     { prefix: '/subscriptions' },
   );
+
+  // Prometheus metrics: usage counters and live quota gauges, behind the same admin token (scrapers
+  // send it with `authorization: { credentials: … }`).
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', async (req: FastifyRequest) => assertAdmin(req));
+    scope.setErrorHandler(async (err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
+      const se = toArmError(err);
+      if (se.status === 401) void reply.header('WWW-Authenticate', 'Bearer realm="parlance-admin"');
+      return reply.code(se.status).type('application/json; charset=utf-8').send(armErrorBody(se));
+    });
+    scope.get('/metrics', async (_req, reply) => {
+      const all = await options.accounts.list();
+      const live = await Promise.all(
+        all.map(async (account) => ({
+          account,
+          recognitionsInUse: await options.quotas.recognitionsInUse(account.id),
+          concurrencyLimit: options.quotas.limitsOf(account).sttConcurrency,
+        })),
+      );
+      return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metricsText(await options.quotas.allTimeUsage(), all, live));
+    });
+  });
 }

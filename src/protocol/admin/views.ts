@@ -1,3 +1,4 @@
+import { effectiveLimits, type QuotaLimits } from '../../domain/quota/limits.js';
 import { accountArmId, type Account } from '../../domain/resources/account.js';
 import { endpointsOfAccount, sameId, type NetworkSnapshot, type PrivateDnsZone, type PrivateEndpoint, type Subnet, type VirtualNetwork } from '../../domain/resources/network.js';
 
@@ -84,10 +85,40 @@ export function accountView(a: Account, snapshot: NetworkSnapshot, s: HostSuffix
       },
       disableLocalAuth: a.disableLocalAuth,
       privateEndpointConnections: connectionsOfAccount(a, snapshot).map((pe) => connectionView(a, pe)),
+      // Read-only in ARM: the limits in force (tier defaults with Parlance's overrides).
+      callRateLimit: callRateLimitView(effectiveLimits(a.sku, a.quotaOverrides)),
       dateCreated: a.createdAt,
       isMigrated: false,
       capabilities: [] as { name: string; value?: string }[],
     },
+  };
+}
+
+function callRateLimitView(l: QuotaLimits) {
+  return {
+    count: l.ttsRequests,
+    renewalPeriod: l.ttsWindowSeconds,
+    rules: [
+      {
+        key: 'speech.synthesize',
+        renewalPeriod: l.ttsWindowSeconds,
+        count: l.ttsRequests,
+        matchPatterns: [
+          { path: 'cognitiveservices/v1', method: 'POST' },
+          { path: 'cognitiveservices/websocket/v1', method: '*' },
+        ],
+      },
+      {
+        // Concurrent, not per period: renewalPeriod 0.
+        key: 'speech.recognize.concurrent',
+        renewalPeriod: 0,
+        count: l.sttConcurrency,
+        matchPatterns: [
+          { path: 'speech/recognition/*', method: '*' },
+          { path: 'speech/universal/v2', method: '*' },
+        ],
+      },
+    ],
   };
 }
 

@@ -1,7 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../domain/auth/auth-service.js';
 import type { AccessService, Admission, Surface } from '../../domain/resources/access-service.js';
+import type { QuotaService, RecognitionLease } from '../../domain/quota/quota-service.js';
 import { credentialsFromRequest } from './credentials.js';
+import { isServiceError, type ServiceError } from '../../kernel/errors.js';
+import { ErrorCodes } from '../../domain/errors.js';
 import { gatewayErrorBody, retryAfterSeconds, toServiceError } from './error-envelope.js';
 
 declare module 'fastify' {
@@ -9,15 +12,26 @@ declare module 'fastify' {
     /** Set by the data-plane admission hook. */
     principal?: Principal;
     admission?: Admission;
+    /** A real-time recognition's concurrency slot (routes with `quota: 'recognition'`). */
+    quotaLease?: RecognitionLease;
+    /** Set by a WebSocket route whose session now owns `quotaLease` (and finishes it at close). */
+    quotaLeaseTaken?: boolean;
+    /** A monthly allowance refusal a WebSocket route must deliver after the upgrade (close 1007). */
+    quotaRefusal?: ServiceError;
+    /** What a REST request used, set by its route for metering. */
+    metered?: { sttAudioMs?: number; ttsCharacters?: number };
   }
   interface FastifyContextConfig {
     /** Which admission rules apply (default `speech`). */
     surface?: Surface;
+    /** Which pricing-tier limits the route is subject to (issue #6): none by default. */
+    quota?: 'recognition' | 'synthesis';
   }
 }
 
 export interface DataPlaneOptions {
   access: AccessService;
+  quotas: QuotaService;
 }
 
 /**
@@ -27,7 +41,12 @@ export interface DataPlaneOptions {
  *      path form for the host, network rules from the real TCP addresses (the peer, and the local
  *      address a private endpoint is reached on), then credentials → request.principal. Failures
  *      are Azure's statuses (401/403/404) before any route work; a WebSocket upgrade is refused.
- *   2. the surface's own routes.
+ *   2. onRequest: pricing-tier limits for routes that declare `quota` (QuotaService): recognitions
+ *      take a concurrency slot (429 + Retry-After; 403 once a free monthly allowance is used up),
+ *      synthesis requests count against the call rate. A REST recognition's slot is freed when its
+ *      response closes — paced to its audio's real-time duration — and its usage counted then; a
+ *      WebSocket session takes the slot over and frees it when the connection ends.
+ *   3. the surface's own routes.
  * Errors anywhere are rendered in the Cognitive Services gateway envelope, with Retry-After for 429.
  *
  * Applied to a scope (not registered as a plugin) so its hooks and error handler cover exactly the
@@ -36,7 +55,11 @@ export interface DataPlaneOptions {
 export function applyDataPlane(app: FastifyInstance, opts: DataPlaneOptions): void {
   app.decorateRequest('principal', undefined);
   app.decorateRequest('admission', undefined);
-  app.addHook('onRequest', async (req: FastifyRequest) => {
+  app.decorateRequest('quotaLease', undefined);
+  app.decorateRequest('quotaLeaseTaken', undefined);
+  app.decorateRequest('metered', undefined);
+  app.decorateRequest('quotaRefusal', undefined);
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const admission = await opts.access.admit({
       host: req.headers.host,
       path: req.url.split('?')[0] ?? '/',
@@ -48,6 +71,47 @@ export function applyDataPlane(app: FastifyInstance, opts: DataPlaneOptions): vo
     });
     req.admission = admission;
     req.principal = admission.principal;
+
+    const quota = req.routeOptions.config.quota;
+    if (quota === 'synthesis' && !isUpgrade(req)) {
+      // REST synthesis is one request; a WebSocket's requests are admitted one by one by its session.
+      await opts.quotas.admitSynthesis(admission.account);
+      reply.raw.once('close', () => {
+        const characters = req.metered?.ttsCharacters;
+        if (characters !== undefined) void opts.quotas.recordSynthesis(admission.account.id, characters);
+      });
+    }
+    if (quota === 'recognition') {
+      let lease: RecognitionLease;
+      try {
+        lease = await opts.quotas.admitRecognition(admission.account, endpointIdOf(req));
+      } catch (err) {
+        // Azure accepts the connection and closes it with 1007 "Quota exceeded." (protocol §F.3), which
+        // every SDK reports with that text; the WebSocket route does so.
+        if (isUpgrade(req) && isServiceError(err) && err.code === ErrorCodes.QuotaExceeded) {
+          req.quotaRefusal = err;
+          return;
+        }
+        throw err;
+      }
+      req.quotaLease = lease;
+      const startedAt = Date.now();
+      // Whatever ends the exchange frees the slot exactly once (finishRecognition is idempotent):
+      // a REST response finishing or the client going away; for an upgrade, a socket that closes
+      // before the session took the lease over (refused or broken handshake).
+      const finish = (): void => {
+        if (req.quotaLeaseTaken) return;
+        const audioMs = req.metered?.sttAudioMs ?? 0;
+        void opts.quotas.finishRecognition(lease, { audioMs, audioStartedAtWallMs: startedAt, requests: req.metered?.sttAudioMs !== undefined ? 1 : 0 });
+      };
+      if (isUpgrade(req)) req.raw.socket.once('close', finish);
+      else {
+        // 'finish': the response was handed over; 'close' alone can come much later on a kept-alive
+        // connection, or is the only event when the client went away.
+        reply.raw.once('finish', finish);
+        reply.raw.once('close', finish);
+      }
+    }
   });
   app.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const se = toServiceError(err);
@@ -57,4 +121,16 @@ export function applyDataPlane(app: FastifyInstance, opts: DataPlaneOptions): vo
     if (retry !== undefined) void reply.header('Retry-After', String(retry));
     return reply.code(se.status).type('application/json; charset=utf-8').send(gatewayErrorBody(se));
   });
+}
+
+/** Whether the request is a WebSocket upgrade (its reply is never a normal HTTP response). */
+function isUpgrade(req: FastifyRequest): boolean {
+  return typeof req.headers.upgrade === 'string' && req.headers.upgrade.toLowerCase() === 'websocket';
+}
+
+/** The custom endpoint a recognition names (`cid`), which has its own concurrency limit. */
+function endpointIdOf(req: FastifyRequest): string | undefined {
+  const q = req.query as Record<string, unknown> | undefined;
+  const cid = q?.['cid'];
+  return typeof cid === 'string' && cid !== '' ? cid : undefined;
 }

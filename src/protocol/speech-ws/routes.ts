@@ -1,11 +1,12 @@
+import type { QuotaService } from '../../domain/quota/quota-service.js';
+import { billableCharacters } from '../../domain/synthesis/billing.js';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { WebSocket } from 'ws';
-import { ServiceError } from '../../kernel/errors.js';
 import type { Logger } from '../../kernel/logger.js';
 import { Errors } from '../../domain/errors.js';
 import type { RecognitionService } from '../../domain/recognition/recognition-service.js';
 import { parseMode, recognitionRequestFromQuery } from '../shared/recognition-query.js';
-import { RecognitionSession } from './recognition-session.js';
+import { CloseCode, RecognitionSession } from './recognition-session.js';
 import { SynthesisSession } from './synthesis-session.js';
 import type { SynthesisService } from '../../domain/synthesis/synthesis-service.js';
 
@@ -13,7 +14,13 @@ export interface SpeechWsOptions {
   recognition: RecognitionService;
   synthesis: SynthesisService;
   sessions: SessionRegistry;
+  /** Pricing-tier limits and usage metering (issue #6). */
+  quotas: QuotaService;
   maxTurnAudioMs: number;
+  /** Audio of one interactive recognition turn (Azure: 15 s). */
+  interactiveMaxAudioMs: number;
+  /** Audio or age after which a recognition connection is closed (Azure: 10 minutes). */
+  maxConnectionMs: number;
   idleTimeoutMs: number;
 }
 
@@ -40,9 +47,7 @@ export class SessionRegistry {
   admit(): void {
     if (!this.#accepting) throw Errors.shuttingDown();
     if (this.#sessions.size >= this.maxSessions) {
-      throw new ServiceError('TooManyRequests', 429, 'Too many concurrent sessions on this server. Please retry shortly.', {
-        details: { retryAfterSeconds: 1 },
-      });
+      throw Errors.tooManyRequests(1);
     }
   }
 
@@ -73,6 +78,20 @@ export class SessionRegistry {
 export async function speechWsRoutes(app: FastifyInstance, opts: SpeechWsOptions): Promise<void> {
   const open = (pathMode: ReturnType<typeof parseMode>, socket: WebSocket, req: FastifyRequest): void => {
     const log = req.log as unknown as Logger;
+    // The connection owns the recognition slot the admission step took (protocol/http/data-plane.ts)
+    // and frees it when it ends, paced to the real-time duration of the audio it received.
+    const lease = req.quotaLease;
+    req.quotaLeaseTaken = true;
+    if (req.quotaRefusal) {
+      const wsReason = req.quotaRefusal.details?.['wsReason'];
+      const reason = typeof wsReason === 'string' ? wsReason : req.quotaRefusal.message;
+      // Closed once the client has spoken (its first message): an SDK that finds the socket closed
+      // before it could send its configuration reports a send error instead of the reason.
+      const refuse = (): void => socket.close(CloseCode.InvalidPayload, reason);
+      socket.once('message', refuse);
+      setTimeout(refuse, 5_000).unref();
+      return;
+    }
     const base = recognitionRequestFromQuery(req.query, pathMode ?? 'interactive');
     const session: RecognitionSession = new RecognitionSession(socket, {
       recognition: opts.recognition,
@@ -80,9 +99,14 @@ export async function speechWsRoutes(app: FastifyInstance, opts: SpeechWsOptions
       accountId: req.principal?.account.id,
       pathMode,
       maxTurnAudioMs: opts.maxTurnAudioMs,
+      interactiveMaxAudioMs: opts.interactiveMaxAudioMs,
+      maxConnectionMs: opts.maxConnectionMs,
       idleTimeoutMs: opts.idleTimeoutMs,
       logger: log.child({ connectionId: headerOrQuery(req, 'x-connectionid') }),
-      onClosed: () => opts.sessions.delete(session),
+      onClosed: (usage) => {
+        opts.sessions.delete(session);
+        if (lease) void opts.quotas.finishRecognition(lease, { audioMs: usage.audioMs, audioStartedAtWallMs: usage.firstAudioAt, requests: usage.turns });
+      },
     });
     opts.sessions.add(session);
   };
@@ -98,6 +122,8 @@ export async function speechWsRoutes(app: FastifyInstance, opts: SpeechWsOptions
       `${prefix}/speech/recognition/:mode/cognitiveservices/v1`,
       {
         websocket: true,
+        // Every connection is a real-time recognition: it takes a concurrency slot at the upgrade.
+        config: { quota: 'recognition' },
         preHandler: async (req) => {
           if (!parseMode(req.params.mode)) throw Errors.notFound();
           await admit(req);
@@ -105,19 +131,26 @@ export async function speechWsRoutes(app: FastifyInstance, opts: SpeechWsOptions
       },
       (socket, req) => open(parseMode(req.params.mode), socket, req),
     );
-    app.get(`${prefix}/speech/universal/v2`, { websocket: true, preHandler: admit }, (socket, req) => open(undefined, socket, req));
+    app.get(`${prefix}/speech/universal/v2`, { websocket: true, config: { quota: 'recognition' }, preHandler: admit }, (socket, req) => open(undefined, socket, req));
   }
 
   // Text-to-speech (protocol §B.1): JS ≥ 1.44 and C++ defaults use the /tts form, older clients and
   // containers the bare one.
   const openSynthesis = (socket: WebSocket, req: FastifyRequest): void => {
     const log = req.log as unknown as Logger;
+    const account = req.admission?.account;
     const session: SynthesisSession = new SynthesisSession(socket, {
       synthesis: opts.synthesis,
       idleTimeoutMs: opts.idleTimeoutMs,
       maxQueuedRequests: 16,
       logger: log.child({ connectionId: headerOrQuery(req, 'x-connectionid') }),
       onClosed: () => opts.sessions.delete(session),
+      admit: async () => {
+        if (account) await opts.quotas.admitSynthesis(account);
+      },
+      served: (ssml) => {
+        if (account) void opts.quotas.recordSynthesis(account.id, billableCharacters(ssml));
+      },
     });
     opts.sessions.add(session);
   };

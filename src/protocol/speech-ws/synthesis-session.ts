@@ -18,6 +18,10 @@ export interface SynthesisSessionOptions {
   maxQueuedRequests: number;
   logger: Logger;
   onClosed: () => void;
+  /** Admits one synthesis request against the resource's pricing-tier limits (throws when over). */
+  admit: () => Promise<void>;
+  /** Counts a synthesis that produced audio: the SSML's billable characters. */
+  served: (ssml: string) => void;
 }
 
 /** Socket send buffer above which audio frames wait for the peer (backpressure, architecture §2.8). */
@@ -128,6 +132,8 @@ export class SynthesisSession {
     try {
       format = this.#opts.synthesis.outputFormat(typeof formatName === 'string' && formatName !== '' ? formatName : DEFAULT_FORMAT);
       plan = this.#opts.synthesis.planSsml(req.ssml);
+      // Call rate and monthly allowance, per request (a connection may carry many).
+      await this.#opts.admit();
     } catch (err) {
       this.#reject(err);
       return;
@@ -138,10 +144,15 @@ export class SynthesisSession {
     const serviceTag = newHexId();
     this.#sendText(ServicePath.TurnStart, req.requestId, { context: { serviceTag } });
     this.#sendText(ServicePath.Response, req.requestId, { context: { serviceTag }, audio: { type: 'inline', streamId } });
+    let audible = false;
     try {
       for await (const ev of this.#opts.synthesis.synthesize(plan, format, { ...options, signal: abort.signal })) {
         if (this.#life.closed) break;
         if (ev.type === 'audio') {
+          if (!audible) {
+            audible = true;
+            this.#opts.served(req.ssml);
+          }
           await this.#sendAudio(req.requestId, streamId, ev.data);
         } else {
           this.#sendText(ServicePath.AudioMetadata, req.requestId, { Metadata: [metadataItem(ev)] });
@@ -161,11 +172,16 @@ export class SynthesisSession {
     this.#sendText(ServicePath.TurnEnd, req.requestId, {});
   }
 
-  /** Invalid voice, SSML or format: close 1007 with the message (SDKs report it as BadRequestParameters). */
+  /**
+   * Invalid voice, SSML or format, or a pricing-tier limit: close 1007 with the message (SDKs report
+   * it as BadRequestParameters); limits use Azure's short reasons ("Throttled due to too many
+   * requests", "Quota exceeded.", protocol §F.3).
+   */
   #reject(err: unknown): void {
     const se = isServiceError(err) ? err : Errors.internal(err);
     this.#log.info({ code: se.code }, se.message);
-    this.#life.close(se.status >= 500 ? CloseCode.InternalError : CloseCode.InvalidPayload, se.message);
+    const wsReason = se.details?.['wsReason'];
+    this.#life.close(se.status >= 500 ? CloseCode.InternalError : CloseCode.InvalidPayload, typeof wsReason === 'string' ? wsReason : se.message);
   }
 
   async #sendAudio(requestId: string, streamId: string, data: Buffer): Promise<void> {

@@ -57,21 +57,25 @@ export async function sttShortRoutes(app: FastifyInstance, opts: SttShortOptions
       if (!reply.raw.writableFinished) abort.abort();
     };
     reply.raw.once('close', onClose);
+    const meter = { audioMs: 0 };
     try {
       const phrase = await opts.recognition.recognizeOnce(options, boundedBody(body.iterator({ destroyOnReturn: false }), opts.maxBodyBytes), {
         maxAudioMs: opts.maxAudioSeconds * 1000,
         declared,
         signal: abort.signal,
+        meter,
       });
       void reply.type('application/json; charset=utf-8');
       return phraseJson(phrase, { format: options.format, wordTimings: options.wordTimings, includeChannel: false });
     } finally {
       clearTimeout(timer);
       reply.raw.off('close', onClose);
+      req.metered = { sttAudioMs: meter.audioMs };
     }
   };
 
-  for (const url of PATHS) app.post(url, handler);
+  // Each request is a real-time recognition: it takes a concurrency slot (protocol/http/data-plane.ts).
+  for (const url of PATHS) app.post(url, { config: { quota: 'recognition' } }, handler);
 }
 
 /** Content-Type → how to read the audio (only WAV/PCM and OGG/Opus are documented; we accept more). */

@@ -1,3 +1,4 @@
+import { billableCharacters } from '../../domain/synthesis/billing.js';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Errors } from '../../domain/errors.js';
@@ -58,6 +59,8 @@ export async function ttsRestRoutes(app: FastifyInstance, opts: TtsRestOptions):
       clearTimeout(timer);
       throw err;
     }
+    // Billed once audio is on its way (a request refused before any audio costs nothing).
+    req.metered = { ttsCharacters: billableCharacters(ssml) };
     const body = Readable.from(
       (async function* () {
         try {
@@ -79,7 +82,8 @@ export async function ttsRestRoutes(app: FastifyInstance, opts: TtsRestOptions):
     reply.type('application/json; charset=utf-8').send(opts.synthesis.catalog.voices.map(voiceJson));
 
   for (const prefix of ['', '/tts']) {
-    app.post(`${prefix}/cognitiveservices/v1`, synthesize);
+    // Each request counts against the pricing tier's call rate (protocol/http/data-plane.ts).
+    app.post(`${prefix}/cognitiveservices/v1`, { config: { quota: 'synthesis' } }, synthesize);
     app.get(`${prefix}${VOICES_SUFFIX}`, voices);
   }
   // The JS SDK appends the voices path to a whole custom endpoint URL (protocol §C.3): serve any path

@@ -3,6 +3,7 @@ import type { AccountRepository } from '../../domain/ports/repositories.js';
 import { ConflictError, VersionConflictError } from '../../domain/ports/repositories.js';
 import { OPEN_NETWORK_ACLS, type Account, type KeyName, type NetworkAcls } from '../../domain/resources/account.js';
 import { secretDigest as keyDigest } from '../../kernel/secrets.js';
+import type { QuotaOverrides } from '../../domain/quota/limits.js';
 import type { AccountsTable, Database } from './schema.js';
 import { isUniqueViolation } from './errors.js';
 
@@ -30,6 +31,7 @@ function toAccount(row: Row): Account {
     publicNetworkAccess: network.publicNetworkAccess ?? 'Enabled',
     networkAcls: network.networkAcls ?? OPEN_NETWORK_ACLS,
     disableLocalAuth: network.disableLocalAuth ?? false,
+    quotaOverrides: JSON.parse(row.quota_overrides) as QuotaOverrides,
     createdAt: row.created_at,
     version: row.version,
   };
@@ -46,6 +48,7 @@ function mutableColumns(a: Account) {
     custom_subdomain: a.customSubDomainName ?? null,
     tags: JSON.stringify(a.tags),
     network: JSON.stringify(network),
+    quota_overrides: JSON.stringify(a.quotaOverrides),
   };
 }
 

@@ -20,6 +20,8 @@ export interface AccountsTable {
   tags: string;
   /** JSON: publicNetworkAccess, networkAcls, disableLocalAuth. */
   network: string;
+  /** JSON: limits that differ from the pricing tier's (domain/quota/limits.ts). */
+  quota_overrides: string;
 }
 
 export interface NetworkResourcesTable {
@@ -46,8 +48,33 @@ export interface SpeechEntitiesTable {
   version: Generated<number>;
 }
 
+/** Concurrency and rate leases (domain/ports/quota.ts): a slot is taken while expires_at > now. */
+export interface QuotaLeasesTable {
+  lease_id: string;
+  scope: string;
+  kind: string;
+  /** Epoch milliseconds (service clock). */
+  expires_at: number;
+  /** 1 while the holder renews it; 0 once released (it then only waits out its pacing time). */
+  held: number;
+}
+
+/** Usage counters per resource, custom endpoint ('' = base models) and UTC day. */
+export interface UsageDailyTable {
+  account_id: string;
+  endpoint_id: string;
+  day: string;
+  stt_audio_ms: number;
+  stt_requests: number;
+  tts_characters: number;
+  tts_requests: number;
+  throttled: number;
+}
+
 export interface Database {
   accounts: AccountsTable;
   network_resources: NetworkResourcesTable;
   speech_entities: SpeechEntitiesTable;
+  quota_leases: QuotaLeasesTable;
+  usage_daily: UsageDailyTable;
 }

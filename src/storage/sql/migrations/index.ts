@@ -71,4 +71,33 @@ export const migrations: Record<string, Migration> = {
       await db.schema.createIndex('speech_entities_kind_status').on('speech_entities').columns(['kind', 'status']).execute();
     },
   },
+  '0004_quotas': {
+    // Pricing tiers (issue #6, docs/adr/0002): per-resource limit overrides, leases for concurrency
+    // and call rates (shared by every process on the database), and per-day usage counters.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.alterTable('accounts').addColumn('quota_overrides', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      await db.schema
+        .createTable('quota_leases')
+        .addColumn('lease_id', 'text', (c) => c.notNull())
+        .addColumn('scope', 'text', (c) => c.notNull())
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'bigint', (c) => c.notNull())
+        .addColumn('held', 'integer', (c) => c.notNull().defaultTo(sql`1`))
+        .addPrimaryKeyConstraint('quota_leases_pk', ['lease_id', 'scope'])
+        .execute();
+      await db.schema.createIndex('quota_leases_scope').on('quota_leases').columns(['scope', 'kind', 'expires_at']).execute();
+      await db.schema
+        .createTable('usage_daily')
+        .addColumn('account_id', 'text', (c) => c.notNull())
+        .addColumn('endpoint_id', 'text', (c) => c.notNull())
+        .addColumn('day', 'text', (c) => c.notNull())
+        .addColumn('stt_audio_ms', 'bigint', (c) => c.notNull().defaultTo(sql`0`))
+        .addColumn('stt_requests', 'bigint', (c) => c.notNull().defaultTo(sql`0`))
+        .addColumn('tts_characters', 'bigint', (c) => c.notNull().defaultTo(sql`0`))
+        .addColumn('tts_requests', 'bigint', (c) => c.notNull().defaultTo(sql`0`))
+        .addColumn('throttled', 'bigint', (c) => c.notNull().defaultTo(sql`0`))
+        .addPrimaryKeyConstraint('usage_daily_pk', ['account_id', 'endpoint_id', 'day'])
+        .execute();
+    },
+  },
 };
