@@ -88,6 +88,32 @@ describe('Pricing tiers over REST: concurrency with real-time pacing, call rate,
     assert.equal((await b).status, 200);
   });
 
+  it('a custom endpoint has its own concurrency limit: with cid the second is refused, traffic without cid still flows', async () => {
+    const key = await createResource(server, 'tier-s0-endpoint', 'S0', { endpointSttConcurrency: 1 });
+    const api = { connect: '127.0.0.1', port: server.port, host: `westus.api.cognitive.microsoft.com:${server.port}`, from: '127.0.0.1' };
+    const call = async (method: string, path: string, body?: unknown): Promise<Json> => {
+      const res = await httpCall(api, method, `/speechtotext/v3.2${path}`, {
+        headers: { 'Ocp-Apim-Subscription-Key': key, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      });
+      assert.ok(res.status < 300, `${method} ${path} → ${res.status} ${res.text}`);
+      return res.json();
+    };
+    const base = ((await call('GET', '/models/base')).values as Json[]).find((m) => m.locale === 'en-US');
+    const endpoint = await call('POST', '/endpoints', { displayName: 'tiers', locale: 'en-US', model: { self: base.self } });
+    const id = (endpoint.self as string).split('/').pop() ?? '';
+    for (let i = 0; i < 100 && (await call('GET', `/endpoints/${id}`)).status !== 'Succeeded'; i++) await sleep(100);
+
+    const { wav } = paddedWeatherWav(4_000);
+    const first = restRecognize(server, key, wav, `cid=${id}`);
+    await sleep(150);
+    const second = await restRecognize(server, key, wav, `cid=${id}`);
+    assert.equal(second.status, 429, 'the endpoint limit');
+    const other = await restRecognize(server, key, wav);
+    assert.equal(other.status, 200, 'the resource limit (100) is not reached');
+    assert.equal((await first).status, 200);
+  });
+
   it('F0 text-to-speech: 20 requests per 60 s, the 21st gets 429 with Retry-After', async () => {
     const key = await createResource(server, 'tier-f0-tts', 'F0');
     for (let i = 0; i < 20; i++) {

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { AcquireResult, LeaseScope, QuotaLedger, UsageDelta, UsageRow, UsageStore, UsageTotals } from '../../domain/ports/quota.js';
-import type { Database } from './schema.js';
+import type { Database, UsageDailyTable } from './schema.js';
 
 /** When every slot is held by a running recognition, nobody knows when one frees: ask again soon. */
 const UNKNOWN_RETRY_MS = 1_000;
@@ -162,16 +162,7 @@ export class SqlUsageStore implements UsageStore {
   }
 }
 
-function toUsageRow(r: {
-  account_id: string;
-  endpoint_id: string;
-  day: string;
-  stt_audio_ms: number;
-  stt_requests: number;
-  tts_characters: number;
-  tts_requests: number;
-  throttled: number;
-}): UsageRow {
+function toUsageRow(r: UsageDailyTable): UsageRow {
   return {
     accountId: r.account_id,
     endpointId: r.endpoint_id,
