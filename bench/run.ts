@@ -10,6 +10,13 @@ import sdk from 'microsoft-cognitiveservices-speech-sdk';
 import { buildApp, type ParlanceApp } from '../src/app.js';
 import { buildConfig } from '../src/config/load.js';
 import { PocketSphinxEngine } from '../src/engines/pocketsphinx/index.js';
+import { sql } from 'kysely';
+import pino from 'pino';
+import { openSqlite } from '../src/storage/sqlite/open.js';
+import { SqlQuotaLedger, SqlUsageStore } from '../src/storage/sql/quota-ledger.js';
+import { QuotaService } from '../src/domain/quota/quota-service.js';
+import type { Account } from '../src/domain/resources/account.js';
+import { systemClock } from '../src/kernel/time.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const SDK_AUDIO = resolve(ROOT, '../shared/test-audio/sdk');
@@ -231,6 +238,47 @@ async function ttsBench(): Promise<string[]> {
   return lines;
 }
 
+/**
+ * Cost of the pricing-tier step every recognition takes (admit: allowance sum + lease insert under
+ * BEGIN IMMEDIATE; finish: release + usage upsert), against the cheapest database round trip
+ * (`SELECT 1`) on the same SQLite file in the same run.
+ */
+async function quotaBench(): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'parlance-bench-quota-'));
+  const db = await openSqlite(dir);
+  const quotas = new QuotaService({ ledger: new SqlQuotaLedger(db), usage: new SqlUsageStore(db), clock: systemClock, logger: pino({ level: 'silent' }) });
+  const account = { id: 'bench', sku: 'F0', quotaOverrides: { sttConcurrency: 1_000_000 } } as unknown as Account;
+  const n = 2_000;
+  const time = async (fn: () => Promise<unknown>): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) await fn();
+    return Number(process.hrtime.bigint() - t0) / 1e6 / n;
+  };
+  try {
+    await time(() => sql`SELECT 1`.execute(db));
+    const baseline = await time(() => sql`SELECT 1`.execute(db));
+    const cycle = await time(async () => {
+      const lease = await quotas.admitRecognition(account);
+      await quotas.finishRecognition(lease, { audioMs: 0, requests: 1 });
+    });
+    return [
+      '## Pricing-tier admission (per recognition, one process, SQLite)',
+      '',
+      '| step | mean time | ratio to `SELECT 1` |',
+      '| --- | --- | --- |',
+      `| \`SELECT 1\` round trip (baseline) | ${(baseline * 1000).toFixed(0)} µs | 1.0 |`,
+      `| admit (monthly allowance sum, lease insert under BEGIN IMMEDIATE) + finish (release, usage upsert) | ${(cycle * 1000).toFixed(0)} µs | ${(cycle / baseline).toFixed(1)} |`,
+      '',
+      `${n} cycles each; an F0 resource, so the allowance query runs on every admission.`,
+      '',
+    ];
+  } finally {
+    await quotas.close();
+    await db.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   const all = clips();
   const lines: string[] = [];
@@ -311,6 +359,8 @@ async function main(): Promise<void> {
   lines.push(`Process RSS at start of the server runs: ${(memBefore / 1e6).toFixed(0)} MB (server and SDK clients share one process).`, '');
   process.stdout.write('text-to-speech…\n');
   lines.push(...(await ttsBench()));
+  process.stdout.write('pricing-tier admission…\n');
+  lines.push(...(await quotaBench()));
   writeFileSync(join(ROOT, 'docs/benchmarks.md'), lines.join('\n') + '\n');
   process.stdout.write(lines.join('\n') + '\n');
 }

@@ -111,7 +111,7 @@ export const ConfigSchema = Type.Object({
       wsMaxPayloadBytes: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
       /** Concurrent WebSocket sessions this process admits before refusing upgrades. */
       maxSessions: Type.Integer({ minimum: 1, maximum: 100_000, default: 64 }),
-      /** Audio accepted in one WebSocket turn before it is ended (10 minutes as Azure's connection limit). */
+      /** Audio accepted in one WebSocket turn before it is ended (interactive turns end earlier, at interactiveMaxAudioSeconds). */
       maxTurnAudioSeconds: Type.Integer({ minimum: 1, maximum: 24 * 3600, default: 600 }),
       /**
        * Audio of one interactive (single-shot) WebSocket turn: Azure recognizes at most 15 s of it and

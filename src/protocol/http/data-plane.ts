@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '../../domain/auth/auth-service.js';
 import type { AccessService, Admission, Surface } from '../../domain/resources/access-service.js';
 import type { QuotaService, RecognitionLease } from '../../domain/quota/quota-service.js';
+import type { Account } from '../../domain/resources/account.js';
 import { credentialsFromRequest } from './credentials.js';
 import { isServiceError, type ServiceError } from '../../kernel/errors.js';
 import { ErrorCodes } from '../../domain/errors.js';
@@ -72,46 +73,7 @@ export function applyDataPlane(app: FastifyInstance, opts: DataPlaneOptions): vo
     req.admission = admission;
     req.principal = admission.principal;
 
-    const quota = req.routeOptions.config.quota;
-    if (quota === 'synthesis' && !isUpgrade(req)) {
-      // REST synthesis is one request; a WebSocket's requests are admitted one by one by its session.
-      await opts.quotas.admitSynthesis(admission.account);
-      reply.raw.once('close', () => {
-        const characters = req.metered?.ttsCharacters;
-        if (characters !== undefined) void opts.quotas.recordSynthesis(admission.account.id, characters);
-      });
-    }
-    if (quota === 'recognition') {
-      let lease: RecognitionLease;
-      try {
-        lease = await opts.quotas.admitRecognition(admission.account, endpointIdOf(req));
-      } catch (err) {
-        // Azure accepts the connection and closes it with 1007 "Quota exceeded." (protocol §F.3), which
-        // every SDK reports with that text; the WebSocket route does so.
-        if (isUpgrade(req) && isServiceError(err) && err.code === ErrorCodes.QuotaExceeded) {
-          req.quotaRefusal = err;
-          return;
-        }
-        throw err;
-      }
-      req.quotaLease = lease;
-      const startedAt = Date.now();
-      // Whatever ends the exchange frees the slot exactly once (finishRecognition is idempotent):
-      // a REST response finishing or the client going away; for an upgrade, a socket that closes
-      // before the session took the lease over (refused or broken handshake).
-      const finish = (): void => {
-        if (req.quotaLeaseTaken) return;
-        const audioMs = req.metered?.sttAudioMs ?? 0;
-        void opts.quotas.finishRecognition(lease, { audioMs, audioStartedAtWallMs: startedAt, requests: req.metered?.sttAudioMs !== undefined ? 1 : 0 });
-      };
-      if (isUpgrade(req)) req.raw.socket.once('close', finish);
-      else {
-        // 'finish': the response was handed over; 'close' alone can come much later on a kept-alive
-        // connection, or is the only event when the client went away.
-        reply.raw.once('finish', finish);
-        reply.raw.once('close', finish);
-      }
-    }
+    await admitToQuota(req, reply, opts.quotas, admission.account);
   });
   app.setErrorHandler(async (err: unknown, req: FastifyRequest, reply: FastifyReply) => {
     const se = toServiceError(err);
@@ -121,6 +83,52 @@ export function applyDataPlane(app: FastifyInstance, opts: DataPlaneOptions): vo
     if (retry !== undefined) void reply.header('Retry-After', String(retry));
     return reply.code(se.status).type('application/json; charset=utf-8').send(gatewayErrorBody(se));
   });
+}
+
+/**
+ * Step 2 of the pipeline: the pricing-tier limits of routes that declare `quota` (docs/quotas.md).
+ * A recognition's slot is finished exactly once, by whatever ends the exchange (finishRecognition is
+ * idempotent): a REST response, the client going away, or — for an upgrade — a socket that closes
+ * before its session took the lease over (refused or broken handshake).
+ */
+async function admitToQuota(req: FastifyRequest, reply: FastifyReply, quotas: QuotaService, account: Account): Promise<void> {
+  const quota = req.routeOptions.config.quota;
+  if (quota === 'synthesis' && !isUpgrade(req)) {
+    // REST synthesis is one request; a WebSocket's requests are admitted one by one by its session.
+    await quotas.admitSynthesis(account);
+    reply.raw.once('close', () => {
+      const characters = req.metered?.ttsCharacters;
+      if (characters !== undefined) void quotas.recordSynthesis(account.id, characters);
+    });
+  }
+  if (quota === 'recognition') {
+    let lease: RecognitionLease;
+    try {
+      lease = await quotas.admitRecognition(account, endpointIdOf(req));
+    } catch (err) {
+      // Azure accepts the connection and closes it with 1007 "Quota exceeded." (protocol §F.3), which
+      // every SDK reports with that text; the WebSocket route does so.
+      if (isUpgrade(req) && isServiceError(err) && err.code === ErrorCodes.QuotaExceeded) {
+        req.quotaRefusal = err;
+        return;
+      }
+      throw err;
+    }
+    req.quotaLease = lease;
+    const startedAt = Date.now();
+    const finish = (): void => {
+      if (req.quotaLeaseTaken) return;
+      const audioMs = req.metered?.sttAudioMs ?? 0;
+      void quotas.finishRecognition(lease, { audioMs, audioStartedAtWallMs: startedAt, requests: req.metered?.sttAudioMs !== undefined ? 1 : 0 });
+    };
+    if (isUpgrade(req)) req.raw.socket.once('close', finish);
+    else {
+      // 'finish': the response was handed over; 'close' alone can come much later on a kept-alive
+      // connection, or is the only event when the client went away.
+      reply.raw.once('finish', finish);
+      reply.raw.once('close', finish);
+    }
+  }
 }
 
 /** Whether the request is a WebSocket upgrade (its reply is never a normal HTTP response). */
