@@ -373,6 +373,7 @@ function createSttEngine(config: Config, logger: Logger): SttEngine {
     workers: ps.workers > 0 ? ps.workers : Math.max(1, availableParallelism()),
     liveDecodersPerWorker: ps.liveDecodersPerWorker,
     maxQueuedDecodes: ps.maxQueuedDecodes,
+    maxCustomModels: ps.maxCustomModels,
     ...(ps.modelDir ? { modelDir: ps.modelDir } : {}),
     // Words of custom models that cmudict lacks get pronunciations from flite's lexicon and rules.
     letterToSound: new FliteLetterToSound(),

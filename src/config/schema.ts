@@ -64,6 +64,8 @@ export const ConfigSchema = Type.Object({
           workers: Type.Integer({ minimum: 0, maximum: 64, default: 0 }),
           liveDecodersPerWorker: Type.Integer({ minimum: 0, maximum: 64, default: 4 }),
           maxQueuedDecodes: Type.Integer({ minimum: 1, maximum: 10_000, default: 64 }),
+          /** Custom models loaded at once (each ≈40 MB per decoder); deploying one more fails with a clear error. */
+          maxCustomModels: Type.Integer({ minimum: 1, maximum: 1_000, default: 16 }),
           modelDir: Type.Optional(Type.String()),
         },
         { default: {} },

@@ -252,6 +252,24 @@ describe('custom models: PocketSphinx trained on domain text', () => {
 });
 
 describe('custom models and a restarted worker', () => {
+  it('loads at most maxCustomModels at once; an unloaded one makes room', async () => {
+    const engine = new PocketSphinxEngine({ workers: 1, liveDecodersPerWorker: 0, maxQueuedDecodes: 4, maxCustomModels: 1 });
+    try {
+      await engine.ready();
+      const dir = tempDir();
+      await engine.buildCustomModel({ locale: 'en-US', sentences: ["what's the weather like"], pronunciations: [] }, dir);
+      await engine.loadCustomModel('first', dir);
+      await engine.loadCustomModel('first', dir);
+      await assert.rejects(engine.loadCustomModel('second', dir), (err: unknown) => isEngineError('ModelLoadFailed')(err) && /maxCustomModels/.test((err as Error).message));
+      await engine.unloadCustomModel('first');
+      await engine.loadCustomModel('second', dir);
+      const hyp = await engine.decodeUtterance({ locale: 'en-US', modelId: 'second' }, readWav('whatstheweatherlike.wav').pcm ?? new Int16Array(0));
+      assert.equal(hyp.text, "what's the weather like");
+    } finally {
+      await engine.close();
+    }
+  });
+
   it('a respawned worker loads the custom models again', async () => {
     const engine = new PocketSphinxEngine({ workers: 1, liveDecodersPerWorker: 0, maxQueuedDecodes: 4 });
     try {

@@ -65,8 +65,15 @@ export interface PocketSphinxEngineOptions {
   customLanguageModelWeight?: number;
   /** Bounds on custom-model training input (default `DEFAULT_CUSTOM_MODEL_LIMITS`). */
   customModelLimits?: CustomModelLimits;
+  /**
+   * Custom models loaded at once (each costs ≈40 MB in every decoder of every worker); loading one more is
+   * refused with ModelLoadFailed. Default `DEFAULT_MAX_CUSTOM_MODELS`.
+   */
+  maxCustomModels?: number;
   logger?: Logger;
 }
+
+export const DEFAULT_MAX_CUSTOM_MODELS = 16;
 
 /**
  * Interpolation weight of a custom language model (the base model gets the rest). PocketSphinx interpolates
@@ -242,6 +249,11 @@ export class PocketSphinxEngine implements SttEngine {
     const raced = this.customModels.get(modelId);
     if (raced !== undefined && raced.dir === absDir) return raced.loaded;
 
+    const max = this.options.maxCustomModels ?? DEFAULT_MAX_CUSTOM_MODELS;
+    if (raced === undefined && this.customModels.size >= max) {
+      // Memory is what bounds them: every decoder holds every loaded model.
+      throw new EngineError('ModelLoadFailed', `custom model ${modelId} cannot be loaded: ${max} custom models are loaded already (engines.pocketsphinx.maxCustomModels); delete a model or raise the limit`);
+    }
     const spec: CustomModelSpec = { modelId, lm: manifest.lm, dict: manifest.dict, weight: this.customWeight };
     const t0 = performance.now();
     // Registered before the workers confirm: decodes sent from now on are queued behind the load in each worker.
