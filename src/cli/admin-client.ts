@@ -202,8 +202,22 @@ export class AdminClient {
   }
 }
 
-interface Output {
+/** Where a command writes (process.stdout/stderr, or a buffer in tests). */
+export interface Output {
   write(chunk: string): unknown;
+}
+
+/**
+ * Prints why a command failed and returns its exit code: 2 for usage errors, 1 otherwise; `describe`
+ * words the errors its API answered (code and message), anything else prints its message.
+ */
+export function failureExit(e: unknown, err: Output, describe: (e: unknown) => string | undefined): number {
+  if (e instanceof UsageError) {
+    err.write(`parlance: ${e.message}\n`);
+    return USAGE_EXIT;
+  }
+  err.write(`parlance: ${describe(e) ?? (e instanceof Error ? e.message : String(e))}\n`);
+  return 1;
 }
 
 /**
@@ -222,16 +236,7 @@ export async function runAdmin(
     if (result !== undefined) out.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      err.write(`parlance: ${e.message}\n`);
-      return USAGE_EXIT;
-    }
-    if (e instanceof ArmError) {
-      err.write(`parlance: ${e.code}: ${e.message}\n`);
-      return 1;
-    }
-    err.write(`parlance: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    return failureExit(e, err, (x) => (x instanceof ArmError ? `${x.code}: ${x.message}` : undefined));
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Output } from './admin-client.js';
 import { X509Certificate } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,9 +12,6 @@ export interface CaExportFlags {
   out?: string;
 }
 
-interface Output {
-  write(chunk: string): unknown;
-}
 
 /**
  * `parlance ca export`: the local CA certificate (PEM) that clients must trust for HTTPS/WSS — made

@@ -1,5 +1,5 @@
 import { requestJson } from './http-json.js';
-import { DEFAULT_URL, USAGE_EXIT, UsageError } from './admin-client.js';
+import { DEFAULT_URL, UsageError, failureExit, type Output } from './admin-client.js';
 
 /*
  * The HTTP side of `parlance csr …`: a client of the Speech-to-text REST API v3.2 (or v3.1, same
@@ -192,9 +192,6 @@ function errorOf(status: number, statusText: string, text: string, parsed: unkno
   return new SpeechApiError(status, code, message, innerCode);
 }
 
-interface Output {
-  write(chunk: string): unknown;
-}
 
 /** Marks a run whose result was printed but that did not succeed (a --wait that ended in Failed). */
 export class FailedResult {
@@ -220,16 +217,7 @@ export async function runCsr(flags: CsrFlags, fn: (client: CsrClient) => Promise
     if (result !== undefined) out.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (e) {
-    if (e instanceof UsageError) {
-      err.write(`parlance: ${e.message}\n`);
-      return USAGE_EXIT;
-    }
-    if (e instanceof SpeechApiError) {
-      err.write(`parlance: ${e.code}: ${e.message}${e.innerCode ? ` (${e.innerCode})` : ''}\n`);
-      return 1;
-    }
-    err.write(`parlance: ${e instanceof Error ? e.message : String(e)}\n`);
-    return 1;
+    return failureExit(e, err, (x) => (x instanceof SpeechApiError ? `${x.code}: ${x.message}${x.innerCode ? ` (${x.innerCode})` : ''}` : undefined));
   }
 }
 

@@ -1,3 +1,4 @@
+import type { Output } from './admin-client.js';
 import { randomInt } from 'node:crypto';
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -11,9 +12,6 @@ export interface DnsResolveFlags {
   type?: string;
 }
 
-interface Output {
-  write(chunk: string): unknown;
-}
 
 const DEFAULT_SERVER = '127.0.0.1:5353';
 const TIMEOUT_MS = 2_000;

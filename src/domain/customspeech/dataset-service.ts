@@ -5,7 +5,7 @@ import { Errors } from '../errors.js';
 import { ArchiveError, type ArchiveReader } from '../ports/archive-reader.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import { ContentFetchError, type ContentFetcher } from '../ports/content-fetcher.js';
-import { VersionConflictError, type SpeechEntityRepository } from '../ports/repositories.js';
+import type { SpeechEntityRepository } from '../ports/repositories.js';
 import { emitSpeechEvent, type SpeechEventSink } from '../ports/speech-events.js';
 import { DATASET_KINDS, type Dataset, type DatasetBlock, type DatasetFile, type DatasetFileKind, type DatasetKind } from './dataset.js';
 import {
@@ -18,6 +18,7 @@ import {
   type ValidationOutcome,
 } from './dataset-validation.js';
 import { customPropertiesProblem } from './common.js';
+import { fileById, updateEntity, withoutProject } from './entity-updates.js';
 
 export { DATASET_LIMITS, type DatasetLimits } from './dataset-validation.js';
 
@@ -230,12 +231,7 @@ export class DatasetService {
   /** A deleted project's datasets keep working without it, as Azure's do. */
   async detachProject(accountId: string, projectId: string): Promise<void> {
     for (const d of await this.repo.list(accountId, 'dataset')) {
-      if (d.projectId !== projectId) continue;
-      await this.mutate(accountId, d.id, (cur) => {
-        if (cur.projectId !== projectId) return undefined;
-        const { projectId: _dropped, ...rest } = cur;
-        return rest;
-      });
+      if (d.projectId === projectId) await this.mutate(accountId, d.id, (cur) => withoutProject(cur, projectId));
     }
   }
 
@@ -244,9 +240,7 @@ export class DatasetService {
   }
 
   async file(accountId: string, id: string, fileId: string): Promise<DatasetFile> {
-    const f = (await this.files(accountId, id)).find((x) => x.id === fileId.toLowerCase());
-    if (!f) throw Errors.notFound(`File ${fileId} of dataset ${id} was not found.`);
-    return f;
+    return fileById(await this.files(accountId, id), fileId, `dataset ${id}`);
   }
 
   /**
@@ -569,21 +563,7 @@ export class DatasetService {
 
   /** Applies `fn` to the current entity and saves it; undefined when the dataset is gone or `fn` declines. */
   private mutate(accountId: string, id: string, fn: (d: Dataset) => Dataset | undefined): Promise<Dataset | undefined> {
-    return this.locked(id, async () => {
-      for (let attempt = 0; ; attempt++) {
-        const found = await this.repo.get(accountId, 'dataset', id);
-        if (!found) return undefined;
-        const next = fn(found.value);
-        if (!next) return undefined;
-        try {
-          await this.repo.update(next, found.version);
-          return next;
-        } catch (err) {
-          if (!(err instanceof VersionConflictError)) throw err;
-          if (attempt >= 9) throw Errors.conflict(err.message);
-        }
-      }
-    });
+    return this.locked(id, () => updateEntity(this.repo, accountId, 'dataset', id, fn));
   }
 }
 

@@ -6,11 +6,12 @@ import { Errors } from '../errors.js';
 import type { Archive, ArchiveReader } from '../ports/archive-reader.js';
 import type { BlobStore } from '../ports/blob-store.js';
 import type { SttModelRef } from '../ports/engines.js';
-import { VersionConflictError, type SpeechEntityRepository } from '../ports/repositories.js';
+import type { SpeechEntityRepository } from '../ports/repositories.js';
 import { emitSpeechEvent, type SpeechEventSink } from '../ports/speech-events.js';
 import type { RecognitionService } from '../recognition/recognition-service.js';
 import type { BaseModel } from './base-models.js';
 import { customPropertiesProblem } from './common.js';
+import { fileById, updateEntity, withoutProject } from './entity-updates.js';
 import { DATASET_LIMITS, validateArchiveDataset, type AcousticPair, type DatasetLimits } from './dataset-validation.js';
 import type { Evaluation, EvaluationFile, EvaluationTotals, ModelRef } from './entities.js';
 import { addUtterance, countWordErrors, emptyTotals, type WordErrorCounts } from './word-errors.js';
@@ -190,12 +191,7 @@ export class EvaluationService {
   /** A deleted project's evaluations keep working without it. */
   async detachProject(accountId: string, projectId: string): Promise<void> {
     for (const e of await this.list(accountId)) {
-      if (e.projectId !== projectId) continue;
-      await this.mutate(accountId, e.id, (cur) => {
-        if (cur.projectId !== projectId) return undefined;
-        const { projectId: _dropped, ...rest } = cur;
-        return rest;
-      });
+      if (e.projectId === projectId) await this.mutate(accountId, e.id, (cur) => withoutProject(cur, projectId));
     }
   }
 
@@ -204,9 +200,7 @@ export class EvaluationService {
   }
 
   async file(accountId: string, id: string, fileId: string): Promise<EvaluationFile> {
-    const f = (await this.files(accountId, id)).find((x) => x.id === fileId.toLowerCase());
-    if (!f) throw Errors.notFound(`File ${fileId} of evaluation ${id} was not found.`);
-    return f;
+    return fileById(await this.files(accountId, id), fileId, `evaluation ${id}`);
   }
 
   /** After a restart: runs again, from the start, whatever was not finished. */
@@ -386,20 +380,8 @@ export class EvaluationService {
     return { locale, modelId: ref.id };
   }
 
-  private async mutate(accountId: string, id: string, fn: (e: Evaluation) => Evaluation | undefined): Promise<Evaluation | undefined> {
-    for (let attempt = 0; ; attempt++) {
-      const found = await this.deps.repo.get(accountId, 'evaluation', id);
-      if (!found) return undefined;
-      const next = fn(found.value);
-      if (!next) return undefined;
-      try {
-        await this.deps.repo.update(next, found.version);
-        return next;
-      } catch (err) {
-        if (!(err instanceof VersionConflictError)) throw err;
-        if (attempt >= 9) throw Errors.conflict(err.message);
-      }
-    }
+  private mutate(accountId: string, id: string, fn: (e: Evaluation) => Evaluation | undefined): Promise<Evaluation | undefined> {
+    return updateEntity(this.deps.repo, accountId, 'evaluation', id, fn);
   }
 }
 

@@ -167,10 +167,9 @@ export class RecognitionSession {
       this.#life.close(CloseCode.InvalidPayload, `Invalid message: ${reason}`);
       return;
     }
-    if (this.#firstAudioAt === undefined && typeof msg.body !== 'string' && msg.body.length > 0 && msg.path.toLowerCase() === ClientPath.Audio) {
-      this.#firstAudioAt = Date.now();
-    }
-    const endOfStream = typeof msg.body !== 'string' && msg.body.length === 0 && msg.path.toLowerCase() === ClientPath.Audio;
+    const audioBytes = typeof msg.body !== 'string' && msg.path.toLowerCase() === ClientPath.Audio ? msg.body.length : undefined;
+    if (this.#firstAudioAt === undefined && audioBytes !== undefined && audioBytes > 0) this.#firstAudioAt = Date.now();
+    const endOfStream = audioBytes === 0;
     if (endOfStream) this.#pendingEnds++;
     this.#queued++;
     if (this.#queued > MAX_QUEUED_MESSAGES && !this.#paused) {

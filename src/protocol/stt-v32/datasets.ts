@@ -12,6 +12,7 @@ import { signedDownloadUrl } from './downloads.js';
 import { accountOf, applyV32Conventions, guid, objectBody, objectOrEmpty, optionalStrings, sasValiditySeconds, str, type Body } from './http.js';
 import { listPage } from './paging.js';
 import { isGuid, projectFromReference, Urls } from './urls.js';
+import { optional, trackedEntityFields } from './views.js';
 
 export interface DatasetRoutesOptions {
   datasets: DatasetService;
@@ -190,10 +191,6 @@ export async function datasetRoutes(app: FastifyInstance, opts: DatasetRoutesOpt
 
 // --- views -------------------------------------------------------------------------------------------
 
-function optional<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
-
 export function datasetView(d: Dataset, urls: Urls): Record<string, unknown> {
   const self = urls.entity(`datasets/${d.id}`);
   return optional({
@@ -203,7 +200,6 @@ export function datasetView(d: Dataset, urls: Urls): Record<string, unknown> {
       files: `${self}/files`,
       ...(d.uploading ? { commitBlocks: `${self}/blocks:commit`, listBlocks: `${self}/blocks`, uploadBlocks: `${self}/blocks` } : {}),
     },
-    project: d.projectId !== undefined ? { self: urls.entity(`projects/${d.projectId}`) } : undefined,
     properties: optional({
       textNormalizationKind: d.textNormalizationKind,
       acceptedLineCount: d.acceptedLineCount,
@@ -213,13 +209,7 @@ export function datasetView(d: Dataset, urls: Urls): Record<string, unknown> {
       error: d.error,
     }),
     contentUrl: d.contentUrl !== undefined ? withoutSecrets(d.contentUrl) : undefined,
-    lastActionDateTime: d.lastActionAt,
-    status: d.status,
-    createdDateTime: d.createdAt,
-    locale: d.locale,
-    displayName: d.displayName,
-    description: d.description,
-    customProperties: d.customProperties,
+    ...trackedEntityFields(d, urls),
   });
 }
 

@@ -10,6 +10,7 @@ import { signedDownloadUrl } from './downloads.js';
 import { accountOf, applyV32Conventions, guid, objectBody, optionalStrings, sasValiditySeconds, str, type Body } from './http.js';
 import { listPage } from './paging.js';
 import { datasetFromReference, isGuid, modelFromReference, projectFromReference, Urls } from './urls.js';
+import { optional, trackedEntityFields } from './views.js';
 
 export interface EvaluationRoutesOptions {
   evaluations: EvaluationService;
@@ -120,10 +121,6 @@ export async function evaluationRoutes(app: FastifyInstance, opts: EvaluationRou
 
 // --- views -------------------------------------------------------------------------------------------
 
-function optional<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
-}
-
 /** Rates as Azure reports them: fractions (0.065 for 3 errors in 46 words), here to 4 decimals. */
 const rate = (x: number): number => Math.round(x * 10_000) / 10_000;
 
@@ -148,17 +145,10 @@ export function evaluationView(e: Evaluation, urls: Urls): Record<string, unknow
     model2: { self: urls.model(e.model2) },
     dataset: { self: urls.entity(`datasets/${e.datasetId}`) },
     links: { files: `${self}/files` },
-    project: e.projectId !== undefined ? { self: urls.entity(`projects/${e.projectId}`) } : undefined,
     properties: optional({
       ...(e.results ? { ...modelProperties(e.results.model1, 1), ...modelProperties(e.results.model2, 2) } : {}),
       error: e.error,
     }),
-    lastActionDateTime: e.lastActionAt,
-    status: e.status,
-    createdDateTime: e.createdAt,
-    locale: e.locale,
-    displayName: e.displayName,
-    description: e.description,
-    customProperties: e.customProperties,
+    ...trackedEntityFields(e, urls),
   });
 }

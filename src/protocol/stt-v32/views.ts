@@ -4,8 +4,35 @@ import type { Urls } from './urls.js';
 
 /** Domain entities → the v3.2 JSON shapes (camelCase, absolute links). */
 
-function optional<T extends object>(o: T): T {
+/** The object without its undefined fields (optional properties are left out, not null). */
+export function optional<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
+
+/** What every processed entity (dataset, model, endpoint, evaluation) carries. */
+interface TrackedEntity {
+  projectId?: string;
+  lastActionAt: string;
+  status: string;
+  createdAt: string;
+  locale: string;
+  displayName: string;
+  description?: string;
+  customProperties?: Record<string, string>;
+}
+
+/** The fields of the v3.2 shapes that are the same for every processed entity. */
+export function trackedEntityFields(e: TrackedEntity, urls: Urls): Record<string, unknown> {
+  return {
+    project: e.projectId !== undefined ? { self: urls.entity(`projects/${e.projectId}`) } : undefined,
+    lastActionDateTime: e.lastActionAt,
+    status: e.status,
+    createdDateTime: e.createdAt,
+    locale: e.locale,
+    displayName: e.displayName,
+    description: e.description,
+    customProperties: e.customProperties,
+  };
 }
 
 export function projectView(p: Project, urls: Urls, counts: { endpoints: number; models: number; datasets: number; evaluations: number }): Record<string, unknown> {
@@ -67,15 +94,8 @@ export function endpointView(e: Endpoint, urls: Urls): Record<string, unknown> {
       webSocketConversation: urls.recognition('ws', 'conversation', e.id),
       webSocketDictation: urls.recognition('ws', 'dictation', e.id),
     },
-    project: e.projectId !== undefined ? { self: urls.entity(`projects/${e.projectId}`) } : undefined,
     properties: optional({ loggingEnabled: e.loggingEnabled, timeToLive: e.timeToLive, error: e.error }),
-    lastActionDateTime: e.lastActionAt,
-    status: e.status,
-    createdDateTime: e.createdAt,
-    locale: e.locale,
-    displayName: e.displayName,
-    description: e.description,
-    customProperties: e.customProperties,
+    ...trackedEntityFields(e, urls),
   });
 }
 
@@ -86,19 +106,12 @@ export function customModelView(m: CustomModel, urls: Urls): Record<string, unkn
     baseModel: { self: urls.entity(`models/base/${m.baseModelId}`) },
     datasets: m.datasetIds.length > 0 ? m.datasetIds.map((d) => ({ self: urls.entity(`datasets/${d}`) })) : undefined,
     links: { manifest: `${self}/manifest`, copy: `${self}:copy`, copyTo: `${self}:copyto`, files: `${self}/files` },
-    project: m.projectId !== undefined ? { self: urls.entity(`projects/${m.projectId}`) } : undefined,
     properties: optional({
       deprecationDates: { transcriptionDateTime: m.transcriptionDeprecation },
       features: { supportsTranscriptions: false, supportsEndpoints: true, supportsTranscriptionsOnSpeechContainers: false, supportedOutputFormats: ['Display', 'Lexical'] },
       error: m.error,
     }),
     text: m.text,
-    lastActionDateTime: m.lastActionAt,
-    status: m.status,
-    createdDateTime: m.createdAt,
-    locale: m.locale,
-    displayName: m.displayName,
-    description: m.description,
-    customProperties: m.customProperties,
+    ...trackedEntityFields(m, urls),
   });
 }
