@@ -29,3 +29,8 @@ export function customPropertiesProblem(p: Record<string, unknown> | undefined):
   }
   return undefined;
 }
+
+/** A time as the API shows it (`lastActionDateTime`, `createdDateTime`): ISO 8601 to the second. */
+export function apiTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

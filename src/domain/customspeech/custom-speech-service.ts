@@ -1,3 +1,4 @@
+import { apiTimestamp } from './common.js';
 import { newUuid } from '../../kernel/ids.js';
 import type { Clock } from '../../kernel/time.js';
 import type { Logger } from '../../kernel/logger.js';
@@ -78,7 +79,7 @@ export class CustomSpeechService {
   }
 
   private now(): string {
-    return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return apiTimestamp(this.clock.now());
   }
 
   // --- projects -------------------------------------------------------------------------------------

@@ -17,8 +17,8 @@ import {
   type DatasetLimits,
   type ValidationOutcome,
 } from './dataset-validation.js';
-import { customPropertiesProblem } from './common.js';
-import { fileById, updateEntity, withoutProject } from './entity-updates.js';
+import { apiTimestamp, customPropertiesProblem } from './common.js';
+import { assertProjectExists, fileById, updateEntity, withoutProject } from './entity-updates.js';
 
 export { DATASET_LIMITS, type DatasetLimits } from './dataset-validation.js';
 
@@ -123,7 +123,7 @@ export class DatasetService {
   }
 
   private now(): string {
-    return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return apiTimestamp(this.clock.now());
   }
 
   /** `GET /datasets/locales`: kind → locales. */
@@ -207,7 +207,7 @@ export class DatasetService {
   }
 
   async update(accountId: string, id: string, changes: DatasetChanges): Promise<Dataset> {
-    if (changes.projectId !== undefined) await this.assertProject(accountId, changes.projectId);
+    if (changes.projectId !== undefined) await assertProjectExists(this.repo, accountId, changes.projectId);
     const updated = await this.mutate(accountId, id, (d) => {
       const next: Dataset = { ...d, ...defined(changes), lastActionAt: this.now() };
       validateCommon(next);
@@ -510,7 +510,7 @@ export class DatasetService {
     if (!locale) {
       throw Errors.invalidArgument(`The locale '${input.locale}' is not supported for ${datasetKind} datasets (supported: ${this.locales.join(', ')}).`, { innerCode: 'InvalidLocale' });
     }
-    if (input.projectId !== undefined) await this.assertProject(accountId, input.projectId);
+    if (input.projectId !== undefined) await assertProjectExists(this.repo, accountId, input.projectId);
     let textNormalizationKind: 'Default' | 'None' | undefined;
     if (input.textNormalizationKind !== undefined) {
       if (input.textNormalizationKind !== 'Default' && input.textNormalizationKind !== 'None') {
@@ -535,12 +535,6 @@ export class DatasetService {
       createdAt: at,
       lastActionAt: at,
     };
-  }
-
-  private async assertProject(accountId: string, projectId: string): Promise<void> {
-    if (!(await this.repo.get(accountId, 'project', projectId))) {
-      throw Errors.invalidArgument(`The project ${projectId} does not exist.`, { innerCode: 'InvalidProject' });
-    }
   }
 
   /** Serializes this process's changes to one dataset (parallel block uploads), then retries on other processes' conflicts. */

@@ -1,3 +1,4 @@
+import { apiTimestamp } from './common.js';
 import { buildWavHeader } from '../../kernel/audio/wav.js';
 import { newUuid } from '../../kernel/ids.js';
 import type { Clock } from '../../kernel/time.js';
@@ -41,7 +42,7 @@ export class EndpointLogService implements ContentLogSink {
       id,
       accountId: entry.accountId,
       endpointId: entry.endpointId,
-      createdAt: new Date(entry.startedAtMs).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      createdAt: apiTimestamp(entry.startedAtMs),
       audioKey,
       audioBytes: audio.size,
       durationMs: Math.round(samples / 16),

@@ -43,3 +43,10 @@ export function fileById<F extends { id: string }>(files: readonly F[], fileId: 
   if (!f) throw Errors.notFound(`File ${fileId} of ${owner} was not found.`);
   return f;
 }
+
+/** 400 InvalidProject unless the account has that project (entities name their project on creation). */
+export async function assertProjectExists(repo: SpeechEntityRepository, accountId: string, projectId: string): Promise<void> {
+  if (!(await repo.get(accountId, 'project', projectId))) {
+    throw Errors.invalidArgument(`The project ${projectId} does not exist.`, { innerCode: 'InvalidProject' });
+  }
+}

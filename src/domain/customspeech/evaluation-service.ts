@@ -10,8 +10,8 @@ import type { SpeechEntityRepository } from '../ports/repositories.js';
 import { emitSpeechEvent, type SpeechEventSink } from '../ports/speech-events.js';
 import type { RecognitionService } from '../recognition/recognition-service.js';
 import type { BaseModel } from './base-models.js';
-import { customPropertiesProblem } from './common.js';
-import { fileById, updateEntity, withoutProject } from './entity-updates.js';
+import { apiTimestamp, customPropertiesProblem } from './common.js';
+import { assertProjectExists, fileById, updateEntity, withoutProject } from './entity-updates.js';
 import { DATASET_LIMITS, validateArchiveDataset, type AcousticPair, type DatasetLimits } from './dataset-validation.js';
 import type { Evaluation, EvaluationFile, EvaluationTotals, ModelRef } from './entities.js';
 import { addUtterance, countWordErrors, emptyTotals, type WordErrorCounts } from './word-errors.js';
@@ -102,7 +102,7 @@ export class EvaluationService {
   }
 
   private now(): string {
-    return new Date(this.deps.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return apiTimestamp(this.deps.clock.now());
   }
 
   /** `GET /evaluations/locales`. */
@@ -116,7 +116,7 @@ export class EvaluationService {
     if (problem) throw Errors.invalidArgument(problem, { innerCode: 'InvalidParameterValue' });
     const locale = this.deps.baseModels.find((m) => m.locale.toLowerCase() === (input.locale ?? '').toLowerCase())?.locale;
     if (!locale) throw Errors.invalidArgument(`The locale '${input.locale}' is not supported for evaluations (supported: ${this.supportedLocales().join(', ')}).`, { innerCode: 'InvalidLocale' });
-    if (input.projectId !== undefined) await this.assertProject(accountId, input.projectId);
+    if (input.projectId !== undefined) await assertProjectExists(this.deps.repo, accountId, input.projectId);
     await this.checkModel(accountId, input.model1, locale, 'model1');
     await this.checkModel(accountId, input.model2, locale, 'model2');
     await this.checkDataset(accountId, input.datasetId, locale);
@@ -163,7 +163,7 @@ export class EvaluationService {
     if (changes.displayName !== undefined && changes.displayName.trim() === '') throw Errors.invalidArgument('displayName must not be empty.', { innerCode: 'InvalidParameterValue' });
     const problem = customPropertiesProblem(changes.customProperties);
     if (problem) throw Errors.invalidArgument(problem, { innerCode: 'InvalidParameterValue' });
-    if (changes.projectId !== undefined) await this.assertProject(accountId, changes.projectId);
+    if (changes.projectId !== undefined) await assertProjectExists(this.deps.repo, accountId, changes.projectId);
     const updated = await this.mutate(accountId, id.toLowerCase(), (cur) => {
       const next: Evaluation = { ...cur, lastActionAt: this.now() };
       if (changes.displayName !== undefined) next.displayName = changes.displayName;
@@ -257,12 +257,6 @@ export class EvaluationService {
     }
     if ((d.durationMs ?? 0) > this.limits.maxAudioMs) {
       throw Errors.invalidArgument(`The dataset has more than ${this.limits.maxAudioMs / 3600_000} hours of audio, the most an evaluation takes.`, { innerCode: 'InvalidDataset' });
-    }
-  }
-
-  private async assertProject(accountId: string, projectId: string): Promise<void> {
-    if (!(await this.deps.repo.get(accountId, 'project', projectId))) {
-      throw Errors.invalidArgument(`The project ${projectId} does not exist.`, { innerCode: 'InvalidProject' });
     }
   }
 

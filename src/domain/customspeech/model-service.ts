@@ -1,3 +1,4 @@
+import { apiTimestamp } from './common.js';
 import type { Clock } from '../../kernel/time.js';
 import type { Logger } from '../../kernel/logger.js';
 import { newUuid } from '../../kernel/ids.js';
@@ -58,7 +59,7 @@ export class ModelService {
   ) {}
 
   private now(): string {
-    return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return apiTimestamp(this.clock.now());
   }
 
   /** Blob keys of a trained model's files (what its manifest lists), by file name. */
@@ -103,7 +104,7 @@ export class ModelService {
       datasetIds: input.datasetIds.map((d) => d.toLowerCase()),
       ...(input.text !== undefined ? { text: input.text } : {}),
       status: 'NotStarted',
-      transcriptionDeprecation: new Date(this.clock.now() + TRANSCRIPTION_LIFETIME_MS).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      transcriptionDeprecation: apiTimestamp(this.clock.now() + TRANSCRIPTION_LIFETIME_MS),
       createdAt: at,
       lastActionAt: at,
     };

@@ -6,7 +6,7 @@ import { Errors } from '../errors.js';
 import { VersionConflictError, type SpeechEntityRepository } from '../ports/repositories.js';
 import type { SpeechEvent, SpeechEventSink } from '../ports/speech-events.js';
 import type { WebhookTransport } from '../ports/webhook-transport.js';
-import { customPropertiesProblem } from './common.js';
+import { apiTimestamp, customPropertiesProblem } from './common.js';
 import type { SpeechEntity, SpeechEntityKind } from './entities.js';
 import { eventFlag, WEBHOOK_ENTITY_EVENTS, type SpeechEventType, type WebHook, type WebHookEventType, type WebHookEvents } from './webhook.js';
 
@@ -102,7 +102,7 @@ export class WebHookService implements SpeechEventSink {
   }
 
   private now(): string {
-    return new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return apiTimestamp(this.clock.now());
   }
 
   // --- registrations ------------------------------------------------------------------------------------
